@@ -1,0 +1,41 @@
+"""nnaudio-core: audio → spectrogram layers for PyTorch, as a small core plus plugins.
+
+Public API
+----------
+build_transform(spec, device=None, dtype=None)
+    A :class:`Pipeline` from a bundled spec name, a YAML file or a dict.
+get_transform(name), available_transforms(), describe_transform(name)
+    The registry of transforms, filled by entry-point plugins.
+KernelTransform, hookimpl
+    What a plugin subclasses and decorates.
+"""
+
+from __future__ import annotations
+
+from .errors import ParameterError, PluginError, SpecError, UnknownTransformError
+from .hookspecs import hookimpl
+from .params import Param
+from .pipeline import Pipeline
+from .registry import PluginWarning, TransformInfo, available_transforms, describe_transform, get_transform
+from .spec import build_transform, bundled_specs
+from .transform import KernelTransform
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KernelTransform",
+    "Param",
+    "ParameterError",
+    "Pipeline",
+    "PluginError",
+    "PluginWarning",
+    "SpecError",
+    "TransformInfo",
+    "UnknownTransformError",
+    "available_transforms",
+    "build_transform",
+    "bundled_specs",
+    "describe_transform",
+    "get_transform",
+    "hookimpl",
+]

@@ -1,0 +1,10 @@
+"""Kernel builders: plain numpy/scipy functions returning float64 arrays, public for plugin authors.
+
+Like ``librosa.filters``, they take keyword arguments and know nothing about torch; transforms turn
+their output into buffers or parameters.
+"""
+
+from .fourier import fourier_bins, fourier_kernels, stft_window
+from .windows import get_window, pad_center, validate_window
+
+__all__ = ["fourier_bins", "fourier_kernels", "get_window", "pad_center", "stft_window", "validate_window"]

@@ -1,0 +1,101 @@
+""":class:`Pipeline`: registered transforms applied in order, as one ``nn.Module``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .transform import WAVEFORM, KernelTransform
+
+DTYPE_NAMES = {
+    torch.float32: "float32",
+    torch.float64: "float64",
+    torch.float16: "float16",
+    torch.bfloat16: "bfloat16",
+}
+
+
+class Pipeline(nn.Module):
+    """Transforms applied one after another (waveform → spectrogram → ...).
+
+    Usually built from a spec with :func:`nnaudio_core.build_transform`, which checks that each
+    step accepts what the previous one produces.
+
+    Parameters
+    ----------
+    steps : sequence of KernelTransform
+        The steps, first applied first.
+
+    Examples
+    --------
+    >>> from nnaudio_core import build_transform
+    >>> pipe = build_transform({"pipeline": [{"stft": {"n_fft": 256, "output_format": "Magnitude"}}]})
+    >>> pipe(torch.randn(3, 2, 1024)).shape
+    torch.Size([3, 2, 129, 17])
+    """
+
+    def __init__(self, steps: Sequence[KernelTransform]) -> None:
+        super().__init__()
+        if not steps:
+            raise ValueError("a Pipeline needs at least one step")
+        self.steps = nn.ModuleList(steps)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply every step in order; see the first step for the accepted input shapes."""
+        for step in self.steps:
+            x = step(x)
+        return x
+
+    def __getitem__(self, index: int) -> KernelTransform:
+        return self.steps[index]  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[KernelTransform]:
+        return iter(self.steps)  # type: ignore[arg-type]
+
+    @property
+    def check_input(self) -> bool:
+        """Whether the first step raises on NaN/Inf input (see ``KernelTransform.check_input``)."""
+        return bool(self.steps[0].check_input)
+
+    @check_input.setter
+    def check_input(self, value: bool) -> None:
+        for step in self.steps:
+            step.check_input = bool(value)
+
+    @property
+    def output_kind(self) -> str:
+        """Kind of data the last step produces (``"magnitude"``, ``"complex"``, ...)."""
+        kind = WAVEFORM
+        for step in self.steps:
+            kind = step.output_kind(kind)
+        return kind
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the kernels (CPU for a pipeline without any)."""
+        for tensor in list(self.parameters()) + list(self.buffers()):
+            return tensor.device
+        return torch.device("cpu")
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating dtype of the kernels (the default dtype for a pipeline without any)."""
+        for step in self.steps:
+            if step.kernel_dtype is not None:
+                return step.kernel_dtype
+        return torch.get_default_dtype()
+
+    def get_config(self) -> dict[str, Any]:
+        """Return a spec dict that :func:`~nnaudio_core.build_transform` turns into an equal pipeline."""
+        return {
+            "device": str(self.device),
+            "dtype": DTYPE_NAMES.get(self.dtype, str(self.dtype).replace("torch.", "")),
+            "check_input": self.check_input,
+            "pipeline": [{step.name: step.get_config()} for step in self.steps],
+        }
