@@ -1,0 +1,1 @@
+"""Pure tensor functions behind the transforms (no nn.Module state)."""
