@@ -22,9 +22,9 @@ widening a float32 rounding. Trainable kernels are ``nn.Parameter`` objects and 
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -111,7 +111,7 @@ class KernelTransform(nn.Module):
         config = resolve_params(self.params, params, owner=type(self).__name__)
         self._given: frozenset[str] = frozenset(params)
         config = self.validate_config(config)
-        self.config: Mapping[str, Any] = MappingProxyType(config)
+        self.config: Mapping[str, Any] = FrozenConfig(config)
         self.backend: str = self._resolve_backend()
         self.check_input: bool = False
         self.setup()
@@ -294,6 +294,22 @@ class KernelTransform(nn.Module):
         if "backend" in self.config:
             shown.append(f"backend in use={self.backend!r}")
         return ", ".join(shown)
+
+
+class FrozenConfig(dict):
+    """A read-only dict of validated parameters (picklable, unlike ``MappingProxyType``)."""
+
+    def _readonly(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a transform's config is read-only; build a new transform with other parameters")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenConfig, (dict(self),))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenConfig:
+        return FrozenConfig(copy.deepcopy(dict(self), memo))
 
 
 def _as_tensor(array: Any, dtype: torch.dtype) -> Tensor:

@@ -1,0 +1,13 @@
+"""A plugin that claims the name of the built-in ``stft``."""
+
+from nnaudio_core import hookimpl
+from nnaudio_plugins.stft import STFT
+
+
+class AnotherSTFT(STFT):
+    name = "stft"
+
+
+@hookimpl
+def nnaudio_register_transforms(register):
+    register(AnotherSTFT)

@@ -1,0 +1,199 @@
+"""Plugin discovery through real entry-point metadata, and the registry's errors."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+import nnaudio_core
+from nnaudio_core import (
+    KernelTransform,
+    PluginError,
+    PluginWarning,
+    UnknownTransformError,
+    available_transforms,
+    build_transform,
+    describe_transform,
+    get_transform,
+    hookimpl,
+)
+from nnaudio_core.registry import REGISTRY, Registry, TransformConflictError
+
+DISTS = Path(__file__).parent / "plugin_dists"
+
+
+@pytest.fixture
+def with_dists(monkeypatch):
+    """Put example plugin distributions on sys.path (so importlib.metadata sees their entry points)."""
+
+    def add(*names: str) -> None:
+        for name in names:
+            monkeypatch.syspath_prepend(str(DISTS / name))
+        REGISTRY.reset()
+
+    yield add
+    for module in [m for m in sys.modules if m.startswith("nnaudio_") and m.endswith("_plugin")]:
+        del sys.modules[module]
+    REGISTRY.reset()
+
+
+def test_builtins_are_declared_as_ordinary_entry_points():
+    eps = {ep.name: ep for ep in importlib.metadata.entry_points(group="nnaudio.transforms")}
+    assert eps["stft"].value == "nnaudio_plugins.stft"
+    assert eps["stft"].dist.metadata["Name"] == "nnaudio-core"
+    entry = REGISTRY.entry("stft")
+    assert (entry.plugin, entry.distribution, entry.version) == ("stft", "nnaudio-core", nnaudio_core.__version__)
+
+
+def test_no_top_level_plugins_package():
+    import nnaudio_plugins
+
+    assert Path(nnaudio_plugins.__file__).parent.name == "plugins"
+    assert importlib.util.find_spec("plugins") is None or "nnaudio" not in str(importlib.util.find_spec("plugins").origin)
+
+
+def test_third_party_plugin_is_discovered_through_entry_points(with_dists):
+    with_dists("good")
+    assert {"example_preemphasis", "example_power_stft", "stft"} <= set(available_transforms())
+    info = describe_transform("example_pre")  # alias
+    assert info.name == "example_preemphasis"
+    assert (info.distribution, info.version, info.plugin) == ("nnaudio-example-plugin", "0.1", "example")
+    assert [p.name for p in info.params] == ["coefficient", "trainable"]
+    assert "pre-emphasis" in str(info)
+    # The plugin's transforms work in pipelines like built-ins.
+    pipe = build_transform({"pipeline": [{"example_preemphasis": {"coefficient": 0.5}}, {"example_power_stft": {"n_fft": 256}}]})
+    x = torch.randn(2, 4096)
+    emphasised = x.clone()
+    emphasised[:, 1:] -= 0.5 * x[:, :-1]
+    expected = get_transform("stft")(n_fft=256, output_format="Power")(emphasised)
+    torch.testing.assert_close(pipe(x), expected, rtol=1e-4, atol=1e-4)
+    assert pipe.output_kind == "power"
+
+
+def test_subclass_under_new_name_is_a_new_transform(with_dists):
+    with_dists("good")
+    power_stft = get_transform("example_power_stft")
+    assert issubclass(power_stft, get_transform("stft")) and power_stft is not get_transform("stft")
+    assert power_stft(n_fft=128).output_format == "Power"
+
+
+def test_broken_plugin_warns_and_the_others_still_load(with_dists):
+    with_dists("broken", "good")
+    with pytest.warns(PluginWarning) as caught:
+        names = available_transforms()
+    message = str(caught[0].message)
+    assert "'broken'" in message and "nnaudio-broken-plugin 0.2" in message and "on purpose" in message
+    assert {"stft", "example_preemphasis"} <= set(names)
+
+
+def test_strict_mode_turns_the_warning_into_an_error(with_dists, monkeypatch):
+    monkeypatch.setenv("NNAUDIO_STRICT_PLUGINS", "1")
+    with_dists("broken")
+    with pytest.raises(PluginError, match=r"'broken'.*nnaudio-broken-plugin.*on purpose"):
+        available_transforms()
+
+
+def test_misspelled_hook_is_an_error_not_silence(with_dists, monkeypatch):
+    with_dists("misspelled")
+    with pytest.warns(PluginWarning, match=r"'misspelled'.*nnaudio_register_transform'.*did you mean"):
+        available_transforms()
+    monkeypatch.setenv("NNAUDIO_STRICT_PLUGINS", "1")
+    REGISTRY.reset()
+    with pytest.raises(PluginError, match="not an nnaudio hook"):
+        available_transforms()
+
+
+def test_two_plugins_registering_one_name_is_an_error_naming_both(with_dists):
+    with_dists("duplicate")
+    with pytest.raises(TransformConflictError) as info:
+        available_transforms()
+    message = str(info.value)
+    assert "'stft'" in message and "nnaudio-core" in message and "zz_duplicate" in message
+    assert "nnaudio-duplicate-plugin" in message
+
+
+def test_unknown_name_has_did_you_mean_and_full_list():
+    with pytest.raises(UnknownTransformError) as info:
+        get_transform("sftf")
+    assert "did you mean 'stft'" in str(info.value)
+    assert all(name in str(info.value) for name in available_transforms())
+
+
+class _Gain(KernelTransform):
+    name = "test_gain"
+
+    def analyse(self, x):
+        return x
+
+    def output_kind(self, input_kind="waveform"):
+        return input_kind
+
+
+def test_registration_rules_on_a_private_registry():
+    registry = Registry(group="nnaudio.no-such-group")
+
+    class Plugin:
+        @staticmethod
+        @hookimpl
+        def nnaudio_register_transforms(register):
+            register(_Gain, aliases=("test_amp",))
+
+    assert registry.register_plugin(Plugin, name="p1") == ["test_gain"]
+    assert registry.entry("TEST_AMP").cls is _Gain  # aliases and case-insensitive lookup
+
+    class Unnamed(_Gain):
+        pass  # inherits name "test_gain"
+
+    class Bad:
+        @staticmethod
+        @hookimpl
+        def nnaudio_register_transforms(register):
+            register(Unnamed)
+
+    with pytest.raises(PluginError, match="needs its own"):
+        registry.register_plugin(Bad, name="p2")
+    assert not registry._manager.has_plugin("p2")  # all or nothing
+
+    class NotATransform:
+        @staticmethod
+        @hookimpl
+        def nnaudio_register_transforms(register):
+            register(dict)
+
+    with pytest.raises(PluginError, match="not a KernelTransform"):
+        registry.register_plugin(NotATransform, name="p3")
+
+    class Unmarked:
+        @staticmethod
+        def nnaudio_register_transforms(register):
+            register(_Gain)
+
+    with pytest.raises(PluginError, match="without the @nnaudio_core.hookimpl"):
+        registry.register_plugin(Unmarked, name="p4")
+
+    registry.unregister_plugin("p1")
+    with pytest.raises(UnknownTransformError):
+        registry.entry("test_gain")
+
+
+def test_registry_is_lazy_and_quiet_for_the_builtins():
+    code = (
+        "import warnings, nnaudio_core.registry as r; warnings.simplefilter('error');"
+        "assert not r.REGISTRY._loaded; import nnaudio_core; print(len(nnaudio_core.available_transforms()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) >= 1
+
+
+def test_plugin_warning_names_the_distribution_even_without_strict(with_dists):
+    with_dists("broken")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        available_transforms()
+    assert any("nnaudio_broken_plugin" in str(w.message) for w in caught)
