@@ -17,12 +17,18 @@ def safe_sqrt(power: Tensor) -> Tensor:
     tensor([0.0000, 0.2500])
     """
     positive = power > 0
-    return torch.where(positive, torch.sqrt(torch.where(positive, power, torch.ones_like(power))), torch.zeros_like(power))
+    # sqrt(1) where power is 0 keeps the backward pass finite; the mask then zeroes value and gradient.
+    return torch.sqrt(torch.where(positive, power, 1.0)) * positive
 
 
 def magnitude(real: Tensor, imag: Tensor) -> Tensor:
-    """``|real + i imag|`` computed from real tensors, with a safe gradient at zero."""
-    return safe_sqrt(real * real + imag * imag)
+    """``|real + i imag|`` from real tensors, with a finite gradient everywhere.
+
+    Computed as ``sqrt(real**2 + imag**2 + tiny)`` with ``tiny`` the smallest normal number of the
+    dtype (1.2e-38 for float32): the partial derivatives ``real / |z|`` stay bounded by 1 and are 0
+    at ``z = 0`` (where nnAudio's gradient is NaN), and values move by at most ``sqrt(tiny)``.
+    """
+    return torch.sqrt(real * real + imag * imag + torch.finfo(real.dtype).tiny)
 
 
 def phase(real: Tensor, imag: Tensor) -> Tensor:

@@ -110,8 +110,8 @@ def fourier_kernels(window: np.ndarray, bins: np.ndarray) -> tuple[np.ndarray, n
     n_fft = window.shape[-1]
     n = np.arange(n_fft)
     if np.all(bins == np.round(bins)):
-        table = 2 * np.pi * np.arange(n_fft) / n_fft
-        phase = table[(np.round(bins).astype(np.int64)[:, None] * n[None, :]) % n_fft]
-    else:
-        phase = 2 * np.pi * bins[:, None] * n[None, :] / n_fft
+        angle = 2 * np.pi * n / n_fft
+        index = (np.round(bins).astype(np.int64)[:, None] * n[None, :]) % n_fft
+        return window * np.cos(angle)[index], -window * np.sin(angle)[index]
+    phase = 2 * np.pi * bins[:, None] * n[None, :] / n_fft
     return window * np.cos(phase), -window * np.sin(phase)

@@ -1,0 +1,71 @@
+"""Shared benchmark helpers: interleaved timing (ratios measured side by side), tables, workloads.
+
+Benchmarks are scripts, not tests: this machine is noisy, so every comparison runs its candidates
+in interleaved rounds within one process and reports medians and ratios of medians.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def setup_threads(threads: int = 2) -> None:
+    """Pin torch (and hence the comparison) to ``threads`` intra-op threads."""
+    torch.set_num_threads(threads)
+
+
+def workload(*, clips: int = 4, seconds: float = 10.0, sr: int = 22050, seed: int = 0) -> np.ndarray:
+    """``clips`` x ``seconds`` of music-like float32 audio (harmonic notes plus noise), deterministic."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    t = np.arange(n) / sr
+    out = np.empty((clips, n), dtype=np.float32)
+    for c in range(clips):
+        f0 = 55.0 * 2 ** (rng.integers(0, 48) / 12)
+        tone = sum(0.5**h * np.sin(2 * np.pi * f0 * (h + 1) * t * (1 + 0.01 * np.sin(2 * np.pi * 0.3 * t)))
+                   for h in range(8) if f0 * (h + 1) < sr / 2)
+        out[c] = (tone + 0.05 * rng.standard_normal(n)).astype(np.float32)
+    return out
+
+
+def interleaved(candidates: dict[str, Callable[[], object]], *, repeats: int = 7, warmup: int = 1) -> dict[str, float]:
+    """Median wall time in seconds of each candidate, timed in interleaved rounds."""
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def machine() -> str:
+    """One line describing where the numbers were measured."""
+    return (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+            f"torch {torch.__version__}, Python {platform.python_version()}")
+
+
+def markdown_table(header: list[str], rows: list[list[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_result(name: str, text: str) -> Path:
+    """Write ``benchmarks/results/<name>.md`` (folded into docs/performance.md by report.py)."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.md"
+    path.write_text(text.rstrip() + "\n")
+    return path
