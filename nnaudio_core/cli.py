@@ -1,0 +1,373 @@
+"""The ``nnaudio`` command (also ``python -m nnaudio_core``).
+
+Commands
+--------
+``nnaudio run SPEC [AUDIO ...]``
+    Transform audio files (or the bundled example recording) and write ``.npy`` + PNG.
+``nnaudio list``
+    Registered transforms, their aliases and the distribution providing each.
+``nnaudio describe NAME``
+    Parameters, defaults and documentation of one transform.
+``nnaudio extract SPEC INPUT_DIR OUTPUT_DIR``
+    A folder of audio files → a folder of ``.npy`` files, in parallel, resumable.
+``nnaudio validate SPEC``
+    Check a spec and print the pipeline it builds.
+
+Exit status: 0 success; 1 the command ran but something failed (a file, or ``validate`` found an
+error); 2 it could not start (bad arguments, an invalid spec, a missing optional package);
+130 interrupted.
+
+``run`` and ``extract`` need the ``cli`` extra (soundfile, matplotlib, tqdm), imported only when
+used; ``list``, ``describe`` and ``validate`` need nothing beyond the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+def _err(message: str) -> None:
+    print(f"nnaudio: {message}", file=sys.stderr, flush=True)
+
+
+def _show_warning(message: Any, category: type, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    print(f"nnaudio: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _spec_name(label: str, data: dict[str, Any]) -> str:
+    """A short name for a spec: its ``name`` key, else its file stem (``stft`` for ``stft.yaml``)."""
+    name = data.get("name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    base = os.path.basename(label)
+    for ending in (".yaml", ".yml"):
+        if base.endswith(ending):
+            return base[: -len(ending)]
+    return base
+
+
+def _load_pipeline(spec: str, device: str | None) -> tuple[Any, str, dict[str, Any]]:
+    """Build a spec's pipeline; return it with the spec's label and raw dict."""
+    from .spec import build_transform, load_spec
+
+    data, label = load_spec(spec)
+    return build_transform(data, device=device), label, data
+
+
+def _synchronize(device: Any) -> None:
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _format_shape(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ")"
+
+
+# -- run --------------------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    """Transform audio files and write each spectrogram as .npy and PNG."""
+    from .audio_io import import_optional
+
+    import_optional("soundfile", *([] if args.no_plot else ["matplotlib"]), purpose="nnaudio run")
+    import numpy as np
+    import torch
+
+    from .audio_io import AudioError, example_audio, read_audio, spec_sample_rate
+    from .extract import to_numpy
+
+    pipeline, label, data = _load_pipeline(args.spec, args.device)
+    name = _spec_name(label, data)
+    sample_rate = spec_sample_rate(pipeline)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    with ExitStack() as stack:
+        paths = [Path(p) for p in args.audio] or [stack.enter_context(example_audio())]
+        for path in paths:
+            try:
+                audio = read_audio(path, sample_rate=sample_rate, channels=args.channels)
+            except AudioError as exc:
+                _err(f"error: {path}: {exc.reason}")
+                failed += 1
+                continue
+            x = torch.from_numpy(audio.samples).to(pipeline.dtype).to(pipeline.device)
+            try:
+                _synchronize(pipeline.device)
+                start = time.perf_counter()
+                with torch.inference_mode():
+                    y = pipeline(x)
+                _synchronize(pipeline.device)
+                elapsed = time.perf_counter() - start
+            except Exception as exc:
+                _err(f"error: {path}: the transform failed: {type(exc).__name__}: {exc}")
+                failed += 1
+                continue
+            array = to_numpy(y)
+            stem = out_dir / f"{path.stem}-{name}"
+            np.save(stem.with_suffix(".npy"), array, allow_pickle=False)
+            layout = "mono" if args.channels == "mono" else f"{audio.source_channels} channels"
+            resampled = (f", resampled from {audio.source_sample_rate} Hz"
+                         if audio.sample_rate != audio.source_sample_rate else "")
+            print(f"{path.name}: {audio.duration:.2f} s at {audio.sample_rate:g} Hz{resampled}, {layout}")
+            print(f"  {name}: shape {_format_shape(array.shape)} {array.dtype} on {pipeline.device}, "
+                  f"{elapsed * 1000:.1f} ms")
+            written = [stem.with_suffix(".npy")]
+            if not args.no_plot:
+                written.append(_plot(array, pipeline, audio, stem.with_suffix(".png"), name=name, data=data,
+                                     source=path.name, channels=args.channels, top_db=args.top_db))
+            print("  wrote " + ", ".join(str(p) for p in written if p is not None))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _plot(array: Any, pipeline: Any, audio: Any, path: Path, *, name: str, data: dict[str, Any], source: str,
+          channels: str, top_db: float) -> Path | None:
+    from .plot import pipeline_axes, plot_spectrogram
+
+    if array.ndim not in (2, 3):
+        _err(f"warning: no picture for {source}: output of shape {array.shape} is not a spectrogram")
+        return None
+    axes = pipeline_axes(pipeline, sample_rate=audio.sample_rate, n_rows=array.shape[-2])
+    description = data.get("description")
+    title = f"{name}: {source}" + (f"\n{description}" if isinstance(description, str) else "")
+    names = [f"channel {i}" for i in range(array.shape[0])] if channels == "keep" and array.ndim == 3 else None
+    plot_spectrogram(array, path, axes=axes, title=title, channel_names=names, top_db=top_db)
+    return path
+
+
+# -- list / describe --------------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every registered transform with its aliases and providing distribution."""
+    import inspect
+
+    from .registry import REGISTRY
+
+    rows = [("transform", "aliases", "provided by", "plugin", "summary")]
+    for entry in REGISTRY.entries():
+        doc = inspect.getdoc(entry.cls) or ""
+        provider = f"{entry.distribution} {entry.version or '?'}" if entry.distribution else "(no distribution)"
+        rows.append((entry.name, ", ".join(entry.aliases) or "-", provider, entry.plugin,
+                     doc.splitlines()[0] if doc else ""))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    print(f"\n{len(rows) - 1} transforms; `nnaudio describe NAME` for parameters")
+    return EXIT_OK
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    """Print the parameters, defaults and documentation of one transform."""
+    from .registry import describe_transform
+
+    info = describe_transform(args.name)
+    print(info)
+    body = "\n".join(info.doc.splitlines()[1:]).strip()
+    if body:
+        print("\ndocumentation:\n" + "\n".join(f"  {line}".rstrip() for line in body.splitlines()))
+    return EXIT_OK
+
+
+# -- validate ---------------------------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a spec and print the pipeline it builds, or the first error with its spec path."""
+    import yaml
+
+    from .audio_io import spec_sample_rate
+    from .errors import SpecError
+    from .spec import build_transform, load_spec, normalise_spec, resolve_device
+
+    label = args.spec
+    try:
+        data, label = load_spec(args.spec)
+        spec = normalise_spec(data)
+        device_note = _device_note(spec["device"], resolve_device, SpecError)
+        pipeline = build_transform(data, device="cpu")
+    except SpecError as exc:
+        print(f"{label}: invalid spec", file=sys.stderr)
+        print(f"  {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    sample_rate = spec_sample_rate(pipeline)
+    print(f"{label}: valid")
+    if isinstance(spec.get("description"), str):
+        print(f"  description: {spec['description']}")
+    print(f"  device: {spec['device']} ({device_note})   dtype: {spec['dtype']}   check_input: "
+          f"{str(spec['check_input']).lower()}")
+    rate = f" at {sample_rate:g} Hz (pipeline[0].{pipeline[0].name}.sr)" if sample_rate else " at the file's rate"
+    print(f"  input: waveform{rate}   output: {pipeline.output_kind}")
+    print("  " + repr(pipeline).replace("\n", "\n  "))
+    resolved = yaml.safe_dump({"pipeline": pipeline.get_config()["pipeline"]}, sort_keys=False,
+                              default_flow_style=None, width=100)
+    print("  resolved parameters:\n" + "\n".join(f"    {line}" for line in resolved.splitlines()))
+    return EXIT_OK
+
+
+def _device_note(device: Any, resolve_device: Any, spec_error: type[Exception]) -> str:
+    """``"cpu on this machine"``; a valid device this machine lacks is a note, not an error."""
+    import torch
+
+    try:
+        return f"{resolve_device(device)} on this machine"
+    except spec_error:
+        try:
+            parsed = torch.device(device) if isinstance(device, str) else None
+        except (RuntimeError, ValueError):
+            parsed = None
+        if parsed is None or parsed.type not in ("cuda", "mps"):
+            raise
+        return "not available on this machine; pass --device cpu to run it here"
+
+
+# -- extract ----------------------------------------------------------------------------------------
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Transform every audio file under a folder into .npy files (parallel decoding, resumable)."""
+    import json
+
+    from .audio_io import import_optional
+
+    import_optional("soundfile", "tqdm", purpose="nnaudio extract")
+    from .extract import ExtractError, run_extract
+
+    pipeline, label, data = _load_pipeline(args.spec, args.device)
+    try:
+        report = run_extract(pipeline, args.input_dir, args.output_dir, spec=label, batch_size=args.batch_size,
+                             workers=args.workers, channels=args.channels, overwrite=args.overwrite,
+                             progress=False if args.no_progress else None)
+    except ExtractError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    print(report.summary())
+    if report.failed:
+        print(f"{len(report.failed)} files failed (reasons above); rerun to retry them")
+    if args.report:
+        Path(args.report).write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+# -- parser -----------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; expected >= 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``nnaudio`` command."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="nnaudio",
+        description="Audio to spectrograms with nnaudio-core transforms.",
+        epilog="SPEC is a bundled spec name (stft, ...) or a YAML file. `run` and `extract` need "
+               'the cli extra: pip install "nnaudio-core[cli]".',
+    )
+    parser.add_argument("--version", action="version", version=f"nnaudio-core {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    device_help = "device to run on: cpu, cuda, cuda:N, mps, auto (default: the spec's device)"
+    channels_help = "mix files to mono (default), or keep their channels (outputs gain a leading channel axis)"
+
+    run = commands.add_parser("run", help="transform audio files (or the bundled example) to .npy and PNG",
+                              description=cmd_run.__doc__ + " With no AUDIO, the example recording shipped "
+                              "with the package is used. Files are resampled to the spec's sample rate.")
+    run.add_argument("spec", metavar="SPEC", help="bundled spec name or YAML file")
+    run.add_argument("audio", metavar="AUDIO", nargs="*", help="WAV/FLAC/OGG files (default: the bundled example)")
+    run.add_argument("--out", "-o", default=".", metavar="DIR",
+                     help="folder for <audio>-<spec>.npy and .png (default: current folder)")
+    run.add_argument("--device", default=None, help=device_help)
+    run.add_argument("--channels", choices=("mono", "keep"), default="mono", help=channels_help)
+    run.add_argument("--no-plot", action="store_true", help="write only the .npy (no matplotlib needed)")
+    run.add_argument("--top-db", type=float, default=80.0, metavar="DB",
+                     help="dynamic range of the picture (default 80)")
+    run.set_defaults(handler=cmd_run)
+
+    lister = commands.add_parser("list", help="registered transforms, aliases and providing distributions",
+                                 description=cmd_list.__doc__)
+    lister.set_defaults(handler=cmd_list)
+
+    describe = commands.add_parser("describe", help="parameters, defaults and docs of a transform",
+                                   description=cmd_describe.__doc__)
+    describe.add_argument("name", metavar="NAME", help="transform name or alias (see `nnaudio list`)")
+    describe.set_defaults(handler=cmd_describe)
+
+    extract = commands.add_parser(
+        "extract", help="every audio file under a folder to .npy files (parallel, resumable)",
+        description=cmd_extract.__doc__ + " Outputs mirror the input folders; finished outputs are skipped on "
+        "a rerun; OUTPUT_DIR/manifest.jsonl records each output. Exit status 1 when any file failed.")
+    extract.add_argument("spec", metavar="SPEC", help="bundled spec name or YAML file")
+    extract.add_argument("input_dir", metavar="INPUT_DIR", help="folder searched recursively for audio files")
+    extract.add_argument("output_dir", metavar="OUTPUT_DIR", help="folder for the .npy files (created)")
+    extract.add_argument("--batch-size", type=_positive_int, default=8, metavar="N",
+                         help="decoded clips gathered per transform step; clips of equal length share one call "
+                         "(default 8)")
+    extract.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                         help="decoding threads (default: number of CPUs)")
+    extract.add_argument("--device", default=None, help=device_help)
+    extract.add_argument("--channels", choices=("mono", "keep"), default="mono", help=channels_help)
+    extract.add_argument("--overwrite", action="store_true", help="recompute every file, even finished ones")
+    extract.add_argument("--report", metavar="FILE", help="also write the summary and timings as JSON")
+    extract.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)")
+    extract.set_defaults(handler=cmd_extract)
+
+    validate = commands.add_parser("validate", help="check a spec and print the pipeline it builds",
+                                   description=cmd_validate.__doc__)
+    validate.add_argument("spec", metavar="SPEC", help="bundled spec name or YAML file")
+    validate.set_defaults(handler=cmd_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``nnaudio`` console script; returns the exit status."""
+    from .audio_io import MissingExtraError
+    from .errors import PluginError, SpecError, UnknownTransformError
+
+    args = build_parser().parse_args(argv)
+    previous = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        return args.handler(args)
+    except MissingExtraError as exc:
+        _err(str(exc))
+        for detail in exc.details:
+            print(f"  {detail}", file=sys.stderr)
+        return EXIT_USAGE
+    except (SpecError, UnknownTransformError, PluginError) as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    except BrokenPipeError:  # `nnaudio list | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+    except OSError as exc:  # an output folder that cannot be written, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        _err(f"error: {where}{exc.strerror or exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+    finally:
+        warnings.showwarning = previous
+
+
+if __name__ == "__main__":
+    sys.exit(main())

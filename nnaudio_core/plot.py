@@ -1,0 +1,217 @@
+"""Spectrogram pictures for ``nnaudio run``: log-magnitude (dB) images with time and frequency axes.
+
+matplotlib is imported lazily (the figure API only, no pyplot, so no GUI backend is touched); it
+comes with the ``cli`` extra: ``pip install "nnaudio-core[cli]"``.
+
+The frequency axis is read from the pipeline: the last step exposing ``frequencies`` (the centre
+frequency of each output bin in Hz, as ``stft``, mel and CQT transforms do) labels the rows. A
+geometric (constant-Q) set of frequencies is labelled with note names, any other in Hz; a pipeline
+ending in features (MFCC) or without ``frequencies`` is labelled by bin.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .audio_io import import_optional
+from .transform import COMPLEX, DECIBELS, FEATURES, MAGNITUDE, PHASE, POWER, WAVEFORM
+
+NOTE_NAMES = ("C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B")
+AMIN = 1e-10  # floor before taking the log, as librosa's amplitude_to_db
+
+
+@dataclass(frozen=True)
+class Axes:
+    """What the rows and columns of a spectrogram mean.
+
+    Attributes
+    ----------
+    frequencies : numpy.ndarray or None
+        Centre frequency of each row in Hz, or ``None`` when the rows are not frequencies.
+    seconds_per_frame : float or None
+        Time between columns, or ``None`` when unknown.
+    kind : str
+        What the values are (``"magnitude"``, ``"power"``, ``"decibels"``, ...).
+    """
+
+    frequencies: np.ndarray | None
+    seconds_per_frame: float | None
+    kind: str
+
+
+def pipeline_axes(pipeline: Any, *, sample_rate: float | None, n_rows: int) -> Axes:
+    """Work out the axes of a pipeline's output from its steps.
+
+    Parameters
+    ----------
+    pipeline : Pipeline
+        The pipeline that produced the spectrogram.
+    sample_rate : float or None
+        Rate of the audio it was given.
+    n_rows : int
+        Number of rows (the second-to-last dimension) of the output.
+    """
+    kinds_in, kind = [], WAVEFORM
+    for step in pipeline:
+        kinds_in.append(kind)
+        kind = step.output_kind(kind)
+    frequencies = None
+    for step, step_in in zip(reversed(list(pipeline)), reversed(kinds_in), strict=True):
+        if step.output_kind(step_in) == FEATURES and step_in != FEATURES:
+            break  # this step made coefficients: the rows are no longer frequencies
+        found = getattr(step, "frequencies", None)
+        if found is not None:
+            found = np.asarray(found, dtype=np.float64).reshape(-1)
+            frequencies = found if len(found) == n_rows else None
+            break
+    hop = getattr(pipeline[0], "config", {}).get("hop_length")
+    hop = getattr(pipeline[0], "hop_length", hop)
+    seconds = float(hop) / float(sample_rate) if hop and sample_rate else None
+    return Axes(frequencies, seconds, kind)
+
+
+def to_decibels(values: np.ndarray, kind: str, *, top_db: float = 80.0) -> tuple[np.ndarray, str]:
+    """Values to plot and their colour-bar label: magnitudes and powers in dB (max − ``top_db`` floor).
+
+    Complex values are plotted as magnitude in dB; decibels, phases and features as they are.
+    """
+    if kind in (COMPLEX, MAGNITUDE) or np.iscomplexobj(values):
+        db = 20.0 * np.log10(np.maximum(np.abs(values), AMIN))
+    elif kind == POWER:
+        db = 10.0 * np.log10(np.maximum(values, AMIN))
+    elif kind == DECIBELS:
+        return values.astype(np.float64), "dB"
+    elif kind == PHASE:
+        return values.astype(np.float64), "phase (rad)"
+    else:
+        return values.astype(np.float64), kind
+    return np.maximum(db, db.max() - top_db), "dB"
+
+
+def note_name(frequency: float) -> str:
+    """Nearest equal-tempered note (A4 = 440 Hz), e.g. ``note_name(261.6) == "C4"``."""
+    midi = int(round(69 + 12 * math.log2(frequency / 440.0)))
+    return f"{NOTE_NAMES[midi % 12]}{midi // 12 - 1}"
+
+
+def is_geometric(frequencies: np.ndarray, *, rtol: float = 1e-3) -> bool:
+    """Whether the frequencies are positive with a constant ratio between neighbours (constant-Q)."""
+    if len(frequencies) < 3 or np.any(frequencies <= 0):
+        return False
+    ratios = frequencies[1:] / frequencies[:-1]
+    return bool(ratios[0] > 1 + rtol and np.allclose(ratios, ratios[0], rtol=rtol, atol=0))
+
+
+def frequency_ticks(frequencies: np.ndarray, *, max_ticks: int = 8) -> tuple[np.ndarray, list[str], str]:
+    """Row positions, labels and axis name for the frequency axis.
+
+    Constant-Q frequencies get a tick on each C (every octave, thinned to ``max_ticks``) labelled
+    with its note name and Hz; other monotonic frequencies get round Hz values.
+    """
+    order = np.arange(len(frequencies), dtype=np.float64)
+    fmin, fmax = float(frequencies.min()), float(frequencies.max())
+    increasing = bool(frequencies[-1] >= frequencies[0])
+    f_sorted, rows = (frequencies, order) if increasing else (frequencies[::-1], order[::-1])
+    if is_geometric(f_sorted):
+        first_c = math.ceil(math.log2(fmin / 16.351597831287414) - 1e-9)
+        last_c = math.floor(math.log2(fmax / 16.351597831287414) + 1e-9)
+        octaves = list(range(first_c, last_c + 1))
+        step = max(1, math.ceil(len(octaves) / max_ticks))
+        values = np.array([16.351597831287414 * 2.0**o for o in octaves[::step]])
+        positions = np.interp(np.log(values), np.log(f_sorted), rows)
+        labels = [f"{note_name(v)} ({v:.0f} Hz)" if v < 1000 else f"{note_name(v)} ({v / 1000:.1f} kHz)"
+                  for v in values]
+        return positions, labels, "note"
+    values = _round_ticks(fmin, fmax, max_ticks)
+    positions = np.interp(values, f_sorted, rows)
+    kilo = fmax >= 2000
+    labels = [f"{v / 1000:g}k" if kilo and v else f"{v:g}" for v in values]
+    return positions, labels, "frequency (Hz)"
+
+
+def _round_ticks(low: float, high: float, max_ticks: int) -> np.ndarray:
+    """Round numbers (1, 2, 2.5, 5 × 10^k apart) within ``[low, high]``."""
+    span = max(high - low, 1e-9)
+    raw = span / max_ticks
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.ceil(low / step) * step
+    return np.arange(start, high + step * 1e-6, step)
+
+
+def plot_spectrogram(
+    values: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    axes: Axes,
+    title: str,
+    channel_names: Sequence[str] | None = None,
+    top_db: float = 80.0,
+    dpi: int = 100,
+) -> None:
+    """Save a spectrogram image (PNG, or any format matplotlib infers from ``path``).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        ``(rows, frames)`` or ``(channels, rows, frames)``.
+    path : str or path
+        Output file.
+    axes : Axes
+        From :func:`pipeline_axes`.
+    title : str
+        Figure title (name the spec).
+    channel_names : sequence of str, optional
+        Subplot labels for multi-channel input.
+    top_db : float
+        Dynamic range shown for magnitudes and powers.
+    dpi : int
+        Resolution of the saved image.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is not 2-D or 3-D.
+    MissingExtraError
+        If matplotlib is not installed.
+    """
+    if values.ndim == 2:
+        values = values[None]
+    if values.ndim != 3:
+        raise ValueError(
+            f"cannot draw an output of shape {values.shape}: expected (rows, frames) or (channels, rows, frames)"
+        )
+    (figure_module,) = import_optional("matplotlib.figure", purpose="plotting")
+    image, unit = to_decibels(values, axes.kind, top_db=top_db)
+    n_channels, n_rows, n_frames = image.shape
+    fig = figure_module.Figure(figsize=(10, 1.2 + 3.4 * n_channels), dpi=dpi, layout="constrained")
+    subplots = fig.subplots(n_channels, 1, squeeze=False, sharex=True)[:, 0]
+    if axes.seconds_per_frame:
+        extent = (-0.5 * axes.seconds_per_frame, (n_frames - 0.5) * axes.seconds_per_frame, -0.5, n_rows - 0.5)
+        xlabel = "time (s)"
+    else:
+        extent, xlabel = (-0.5, n_frames - 0.5, -0.5, n_rows - 0.5), "frame"
+    low, high = float(np.nanmin(image)), float(np.nanmax(image))
+    cmap = "twilight" if axes.kind == PHASE else "magma"
+    for index, ax in enumerate(subplots):
+        mappable = ax.imshow(image[index], origin="lower", aspect="auto", extent=extent, cmap=cmap,
+                             vmin=low, vmax=high, interpolation="nearest")
+        if axes.frequencies is not None:
+            positions, labels, ylabel = frequency_ticks(axes.frequencies)
+            ax.set_yticks(positions, labels)
+        else:
+            ylabel = "coefficient" if axes.kind == FEATURES else "bin"
+            ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_ylabel(ylabel)
+        if channel_names is not None and n_channels > 1:
+            ax.set_title(channel_names[index], fontsize="medium", loc="left")
+    subplots[-1].set_xlabel(xlabel)
+    fig.colorbar(mappable, ax=list(subplots), label=unit, format="%+.0f" if unit == "dB" else None)
+    fig.suptitle(title)
+    fig.savefig(os.fspath(path))
