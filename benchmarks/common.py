@@ -6,6 +6,7 @@ in interleaved rounds within one process and reports medians and ratios of media
 
 from __future__ import annotations
 
+import json
 import platform
 import statistics
 import time
@@ -63,9 +64,12 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def write_result(name: str, text: str) -> Path:
-    """Write ``benchmarks/results/<name>.md`` (folded into docs/performance.md by report.py)."""
+def write_result(name: str, text: str, *, title: str = "", timings_ms: dict[str, float] | None = None) -> Path:
+    """Write ``results/<name>.md`` and, for the plot, ``results/<name>.json`` (see report.py)."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.md"
     path.write_text(text.rstrip() + "\n")
+    if timings_ms is not None:
+        payload = {"title": title or name, "timings_ms": {k: round(v, 3) for k, v in timings_ms.items()}}
+        (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=1) + "\n")
     return path

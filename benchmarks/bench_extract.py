@@ -1,0 +1,162 @@
+"""Benchmark ``nnaudio extract``: throughput, and whether decoding keeps the transform busy.
+
+Makes a folder of ``--files`` clips of ``--seconds`` each at 22.05 kHz (FLAC by default, seeded, cached
+between runs), then runs the real command (``nnaudio extract SPEC IN OUT --report FILE``) once per
+``--workers`` × ``--batch-size`` combination into a fresh output folder, and reads the timings the
+command reports:
+
+* **files/s**: outputs written per second of the command's extraction wall time;
+* **decode**: seconds the decode threads spent decoding + resampling, summed over threads, and as a
+  share of the wall time;
+* **transform**: seconds in the pipeline (on the main thread), share of wall;
+* **idle**: seconds the transform loop waited on the decode queue (time the transform had nothing to
+  do), share of wall. Near zero means decoding keeps up.
+
+Writes a markdown table to stdout and to ``benchmarks/results/extract.md``.
+
+Usage::
+
+    python benchmarks/bench_extract.py [--spec mel] [--files 200] [--seconds 10] [--workers 1 2 4]
+                                       [--batch-size 8] [--format flac] [--repeat 3] [--data bench-out/extract-audio]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SR = 22050
+
+
+def make_dataset(folder: Path, *, files: int, seconds: float, fmt: str) -> Path:
+    """Write ``files`` seeded music-like clips (tones with harmonics + noise), skipping existing ones."""
+    import soundfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    n = int(seconds * SR)
+    t = np.arange(n) / SR
+    for i in range(files):
+        path = folder / f"{i // 50:02d}" / f"clip{i:04d}.{fmt}"
+        if path.exists():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rng = np.random.default_rng(i)
+        f0 = 110.0 * 2 ** (rng.integers(0, 36) / 12)
+        x = sum(0.5**k * np.sin(2 * np.pi * f0 * (k + 1) * t) for k in range(6))
+        x = 0.3 * x * (0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.5, 3) * t)) + 0.02 * rng.standard_normal(n)
+        soundfile.write(path, x.astype(np.float32), SR, subtype="PCM_16")
+    return folder
+
+
+def nnaudio_command() -> list[str]:
+    script = shutil.which("nnaudio", path=str(Path(sys.executable).parent)) or shutil.which("nnaudio")
+    return [script] if script else [sys.executable, "-m", "nnaudio_core"]
+
+
+def run_once(spec: str, data: Path, *, workers: int, batch_size: int, device: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="nnaudio-bench-") as tmp:
+        report = Path(tmp) / "report.json"
+        command = [*nnaudio_command(), "extract", spec, str(data), str(Path(tmp) / "out"), "--workers", str(workers),
+                   "--batch-size", str(batch_size), "--device", device, "--report", str(report), "--no-progress"]
+        start = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}):\n{proc.stderr}")
+        result = json.loads(report.read_text())
+    result["process_wall"] = elapsed
+    return result
+
+
+def table(rows: list[dict], *, spec: str, files: int, seconds: float, fmt: str, command: str) -> str:
+    lines = [
+        f"# `nnaudio extract` benchmark: {files} × {seconds:g} s clips at 22.05 kHz ({fmt}), spec `{spec}`",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"torch {_version('torch')}, soundfile {_version('soundfile')}, load average {_load()} at the end. "
+        f"Command: `{command}`.",
+        "",
+        "| workers | batch | files/s | wall (s) | process (s) | decode (s, % wall) | transform (s, % wall) "
+        "| write (s) | transform idle (s, % wall) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        wall = r["wall"]
+        share = {k: 100 * r[k] / wall for k in ("decode", "transform", "idle")}
+        lines.append(
+            f"| {r['workers']} | {r['batch_size']} | {r['files_per_second']:.1f} | {wall:.2f} "
+            f"| {r['process_wall']:.2f} "
+            f"| {r['decode']:.2f} ({share['decode']:.0f}%) | {r['transform']:.2f} ({share['transform']:.0f}%) "
+            f"| {r['write']:.2f} | {r['idle']:.2f} ({share['idle']:.1f}%) |"
+        )
+    lines += [
+        "",
+        "Fastest of the repeated runs per row. *wall*: extraction time reported by the command (after imports); "
+        "*process*: the whole subprocess. "
+        "*decode* is summed over the decode threads (decoding + mixing + resampling, off the main thread), so "
+        "it overlaps the transform. *transform idle*: time the transform loop waited on the decode queue, "
+        "including the wait for the first batch.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _load() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except (AttributeError, OSError):  # not on Windows
+        return "?"
+
+
+def _version(module: str) -> str:
+    try:
+        return __import__(module).__version__
+    except Exception:
+        return "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", default="mel", help="bundled spec or YAML file (default: mel)")
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--format", default="flac", choices=("flac", "wav", "ogg"))
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[8])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per combination; the fastest is reported")
+    parser.add_argument("--data", type=Path, default=ROOT / "bench-out" / "extract-audio",
+                        help="folder for the generated clips (kept between runs)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "extract.md")
+    args = parser.parse_args(argv)
+
+    data = args.data / f"{args.files}x{args.seconds:g}s-{args.format}"
+    print(f"making {args.files} clips in {data} ...", file=sys.stderr)
+    make_dataset(data, files=args.files, seconds=args.seconds, fmt=args.format)
+    rows = []
+    for workers in args.workers:
+        for batch in args.batch_size:
+            print(f"extract: workers={workers} batch={batch} ...", file=sys.stderr)
+            runs = [run_once(args.spec, data, workers=workers, batch_size=batch, device=args.device)
+                    for _ in range(max(1, args.repeat))]
+            rows.append(min(runs, key=lambda r: r["wall"]))
+    command = "python benchmarks/bench_extract.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = table(rows, spec=args.spec, files=args.files, seconds=args.seconds, fmt=args.format, command=command.strip())
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
