@@ -121,14 +121,23 @@ class Registry:
 
     # -- loading ---------------------------------------------------------------------------------
     def ensure_loaded(self) -> None:
-        """Load every entry-point plugin once."""
+        """Load every entry-point plugin once (in strict mode, until loading succeeds)."""
         with self._lock:
             if not self._loaded:
                 self._loaded = True
-                self.load_entry_points()
+                try:
+                    self.load_entry_points()
+                except PluginError:
+                    self._loaded = False  # strict mode: the next lookup raises again
+                    raise
 
     def load_entry_points(self) -> None:
-        """Load the plugins declared in the entry-point group, each in its own try/except."""
+        """Load the plugins declared in the entry-point group, each in its own try/except.
+
+        Every plugin is tried before anything is reported, so one broken plugin (even when its
+        warning is turned into an error by a warnings filter) never keeps the others out.
+        """
+        failures: list[tuple[str, BaseException]] = []
         for ep in sorted(importlib.metadata.entry_points(group=self.group), key=lambda e: e.name):
             dist = getattr(ep, "dist", None)
             dist_name = dist.metadata["Name"] if dist is not None else None
@@ -142,13 +151,16 @@ class Registry:
                 raise
             except Exception as exc:
                 where = f"from distribution {dist_name} {version}" if dist_name else "(no distribution)"
-                message = (
+                failures.append((
                     f"nnaudio plugin {ep.name!r} ({ep.value}) {where} failed to load and was skipped: "
-                    f"{type(exc).__name__}: {exc}"
-                )
-                if os.environ.get(STRICT_ENV, "") not in ("", "0"):
-                    raise PluginError(message + f" ({STRICT_ENV} is set)") from exc
-                warnings.warn(message, PluginWarning, stacklevel=2)
+                    f"{type(exc).__name__}: {exc}",
+                    exc,
+                ))
+        if failures and os.environ.get(STRICT_ENV, "") not in ("", "0"):
+            message = "; ".join(m for m, _ in failures)
+            raise PluginError(f"{message} ({STRICT_ENV} is set)") from failures[0][1]
+        for message, _ in failures:
+            warnings.warn(message, PluginWarning, stacklevel=3)
 
     def register_plugin(
         self, plugin: Any, *, name: str, distribution: str | None = None, version: str | None = None

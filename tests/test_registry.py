@@ -52,10 +52,16 @@ def test_builtins_are_declared_as_ordinary_entry_points():
 
 
 def test_no_top_level_plugins_package():
-    import nnaudio_plugins
+    import nnaudio_plugins.stft
 
-    assert Path(nnaudio_plugins.__file__).parent.name == "plugins"
-    assert importlib.util.find_spec("plugins") is None or "nnaudio" not in str(importlib.util.find_spec("plugins").origin)
+    assert nnaudio_plugins.stft.STFT is get_transform("stft")
+    # Installed: site-packages/nnaudio_plugins; editable: the source folder plugins/ mapped to that name.
+    assert Path(nnaudio_plugins.__file__).parent.name in ("nnaudio_plugins", "plugins")
+    files = importlib.metadata.files("nnaudio-core") or []
+    top_level = {f.parts[0] for f in files if len(f.parts) > 1}
+    assert "plugins" not in top_level, "the distribution installs a top-level `plugins` package"
+    if any(f.parts[0] == "nnaudio_plugins" for f in files):  # a regular (non-editable) install lists its files
+        assert {"nnaudio_core", "nnaudio_plugins"} <= top_level
 
 
 def test_third_party_plugin_is_discovered_through_entry_points(with_dists):
@@ -90,6 +96,17 @@ def test_broken_plugin_warns_and_the_others_still_load(with_dists):
     message = str(caught[0].message)
     assert "'broken'" in message and "nnaudio-broken-plugin 0.2" in message and "on purpose" in message
     assert {"stft", "example_preemphasis"} <= set(names)
+
+
+def test_a_warning_raised_as_an_error_does_not_keep_the_other_plugins_out(with_dists):
+    # pytest's filterwarnings=error (this project's own config) turns the warning into an exception;
+    # every other plugin must still be registered by then ("broken" sorts before "stft").
+    with_dists("broken", "good")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginWarning)
+        with pytest.raises(PluginWarning, match="'broken'"):
+            available_transforms()
+    assert {"stft", "mel", "cqt2019", "example_preemphasis"} <= set(REGISTRY._entries)
 
 
 def test_strict_mode_turns_the_warning_into_an_error(with_dists, monkeypatch):

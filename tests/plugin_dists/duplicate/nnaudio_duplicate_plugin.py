@@ -1,7 +1,8 @@
 """A plugin that claims the name of the built-in ``stft``."""
 
-from nnaudio_core import hookimpl
 from nnaudio_plugins.stft import STFT
+
+from nnaudio_core import hookimpl
 
 
 class AnotherSTFT(STFT):

@@ -6,10 +6,10 @@ extends the built-in STFT by subclassing it under a new name.
 
 import numpy as np
 import torch.nn.functional as F
+from nnaudio_plugins.stft import STFT
 
 from nnaudio_core import KernelTransform, Param, hookimpl
 from nnaudio_core.transform import TRAINABLE_PARAM, WAVEFORM
-from nnaudio_plugins.stft import STFT
 
 
 class PreEmphasis(KernelTransform):
