@@ -16,7 +16,7 @@ from torch import Tensor
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kernels, stft_window
-from nnaudio_core.ops import magnitude, phase
+from nnaudio_core.ops import magnitude, phase, strided_conv1d
 from nnaudio_core.params import Param
 from nnaudio_core.transform import BACKEND_PARAM, COMPLEX, MAGNITUDE, PHASE, POWER, TRAINABLE_PARAM, WAVEFORM
 
@@ -174,7 +174,7 @@ class STFT(KernelTransform):
             spec = torch.stft(x.squeeze(1), self.n_fft, self.hop_length, window=self.window, center=False,
                               return_complex=True)
             return spec[:, : self.freq_bins]
-        return F.conv1d(x, self.fourier, stride=self.hop_length)
+        return strided_conv1d(x, self.fourier, self.hop_length)
 
     def post_process(self, y: Tensor) -> Tensor:
         fmt = self.output_format

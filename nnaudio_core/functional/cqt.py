@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..ops import strided_conv1d
+
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 __all__ = [
@@ -115,7 +117,7 @@ def cqt1992_conv(
     frames = cqt_frame_count(length, hop_length, center, width)
     if center:
         x = extend_signal(x, center_index, (frames - 1) * hop_length + width - center_index - length, pad_mode)
-    out = F.conv1d(x.unsqueeze(1), weight, stride=hop_length)[..., :frames]
+    out = strided_conv1d(x.unsqueeze(1), weight, hop_length)[..., :frames]
     return _scaled(out[:, :n_bins], out[:, n_bins:], scale)
 
 
@@ -194,7 +196,7 @@ def cqt1992_fft(
         imags.append(y.imag)
     for weight, offset in zip(conv_weights, conv_offsets):  # noqa: B905 (TorchScript has no strict=)
         n = weight.shape[0] // 2
-        out = F.conv1d(xp[:, offset:].unsqueeze(1), weight.to(xp.dtype), stride=hop_length)[..., :frames]
+        out = strided_conv1d(xp[:, offset:].unsqueeze(1), weight.to(xp.dtype), hop_length)[..., :frames]
         reals.append(out[:, :n])
         imags.append(out[:, n:])
     return _scaled(torch.cat(reals, 1), torch.cat(imags, 1), scale)
