@@ -35,7 +35,7 @@ from torch import Tensor
 
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.functional.spectral import apply_filterbank, power_spectrum, power_to_db
+from nnaudio_core.functional.spectral import apply_filterbank, power_to_db
 from nnaudio_core.kernels.dct import dct_matrix, lifter_weights
 from nnaudio_core.kernels.mel import check_mel_norm, filter_groups, mel_filterbank
 from nnaudio_core.params import Param
@@ -173,9 +173,8 @@ class MelSpectrogram(KernelTransform):
     """Mel spectrogram of a waveform: ``mel_basis @ |STFT(x)| ** power``.
 
     The spectrogram comes from an :class:`~nnaudio_plugins.stft.STFT` child (attribute ``stft``;
-    for ``power == 2`` it returns the complex STFT and ``|X| ** 2 = re ** 2 + im ** 2`` is formed
-    without a square root; otherwise its magnitude is raised to ``power``); the filterbank is this
-    transform's kernel
+    for ``power == 2`` it returns ``|X| ** 2 = re ** 2 + im ** 2``, without a square root;
+    otherwise its magnitude raised to ``power``); the filterbank is this transform's kernel
     ``mel_basis`` of shape ``(n_mels, n_fft // 2 + 1)``, from
     :func:`~nnaudio_core.kernels.mel.mel_filterbank`. With ``pad_mode`` given explicitly this is
     ``librosa.feature.melspectrogram`` (whose default pad_mode is ``"constant"``). A frozen
@@ -266,9 +265,8 @@ class MelSpectrogram(KernelTransform):
             pad_mode=c["pad_mode"],
             sr=c["sr"],
             trainable=c["trainable_STFT"],
-            # power 2: |X|^2 from the complex STFT (no square root, so as accurate as "Power", with one
-            # temporary instead of three); other powers: the magnitude, raised to the power.
-            output_format="Complex" if self.power == 2.0 else "Magnitude",
+            # power 2: |X|^2 without a square root; other powers: the magnitude, raised to the power.
+            output_format="Power" if self.power == 2.0 else "Magnitude",
             backend=c["backend"],
         )
         self.backend = self.stft.backend
@@ -289,9 +287,7 @@ class MelSpectrogram(KernelTransform):
 
     def compute(self, x: Tensor) -> Tensor:
         spec = self.stft.compute(x)
-        if self.power == 2.0:
-            spec = power_spectrum(spec)
-        elif self.power != 1.0:
+        if self.power not in (1.0, 2.0):
             spec = spec**self.power
         return apply_filterbank(self.mel_basis, spec, self.blocks)
 
