@@ -43,6 +43,12 @@ def construction_ms(factory, repeats: int = 7) -> float:
     return 1000 * sorted(times)[len(times) // 2]
 
 
+def kernel_megabytes(module: torch.nn.Module) -> float:
+    """Megabytes of every tensor the module holds (parameters and buffers, saved or not)."""
+    tensors = {id(t): t for t in [*module.parameters(), *module.buffers()]}
+    return sum(t.numel() * t.element_size() for t in tensors.values()) / 1e6
+
+
 def time_config(label: str, cfg: dict, repeats: int) -> tuple[str, dict[str, float], list[list[str]]]:
     """Time every implementation on one configuration; return its table, timings and target checks."""
     import librosa
@@ -90,7 +96,22 @@ def speed(repeats: int) -> tuple[list[str], dict[str, float], list[list[str]]]:
         "nnaudio-core cqt1992, backend='conv' (seed)": construction_ms(
             lambda: CQT1992(hop_length=HOP, backend="conv", **seed)),
     }
+    from nnAudio import features as nnaudio_features
+
+    build["nnAudio 0.3.4 CQT2010v2 (seed)"] = construction_ms(
+        lambda: nnaudio_features.CQT2010v2(hop_length=HOP, verbose=False, **seed), 3)
+    build["nnAudio 0.3.4 CQT1992v2 (seed)"] = construction_ms(
+        lambda: nnaudio_features.CQT1992v2(hop_length=HOP, verbose=False, **seed), 3)
+    sizes = {
+        "nnaudio-core cqt2019": kernel_megabytes(CQT2019(hop_length=HOP, **seed)),
+        "nnaudio-core cqt1992 (auto: fft)": kernel_megabytes(CQT1992(hop_length=HOP, **seed)),
+        "nnaudio-core cqt1992 (conv)": kernel_megabytes(CQT1992(hop_length=HOP, backend="conv", **seed)),
+        "nnAudio 0.3.4 CQT2010v2": kernel_megabytes(nnaudio_features.CQT2010v2(hop_length=HOP, verbose=False, **seed)),
+        "nnAudio 0.3.4 CQT1992v2": kernel_megabytes(nnaudio_features.CQT1992v2(hop_length=HOP, verbose=False, **seed)),
+    }
     sections.append(markdown_table(["construction", "time (ms)"], [[k, f"{v:.1f}"] for k, v in build.items()]))
+    sections.append(markdown_table(["kernels held, seed configuration (float32)", "size (MB)"],
+                                   [[k, f"{v:.2f}"] for k, v in sizes.items()]))
     checks += [
         ["construction cqt2019 (seed)", f"{build['nnaudio-core cqt2019 (seed)']:.0f} ms", "< 100 ms"],
         ["construction cqt1992 auto (seed)", f"{build['nnaudio-core cqt1992, auto: fft (seed)']:.0f} ms", "< 100 ms"],

@@ -68,6 +68,13 @@ def _load_pipeline(spec: str, device: str | None) -> tuple[Any, str, dict[str, A
     return build_transform(data, device=device), label, data
 
 
+def _channels(option: str | None, data: dict[str, Any]) -> str:
+    """``--channels`` when given, else the spec's ``channels`` key (default ``mono``)."""
+    from .spec import normalise_spec
+
+    return option or normalise_spec(data)["channels"]
+
+
 def _synchronize(device: Any) -> None:
     import torch
 
@@ -93,6 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     pipeline, label, data = _load_pipeline(args.spec, args.device)
     name = _spec_name(label, data)
+    channels = _channels(args.channels, data)
     sample_rate = spec_sample_rate(pipeline)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         paths = [Path(p) for p in args.audio] or [stack.enter_context(example_audio())]
         for path in paths:
             try:
-                audio = read_audio(path, sample_rate=sample_rate, channels=args.channels)
+                audio = read_audio(path, sample_rate=sample_rate, channels=channels)
             except AudioError as exc:
                 _err(f"error: {path}: {exc.reason}")
                 failed += 1
@@ -121,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             array = to_numpy(y)
             stem = out_dir / f"{path.stem}-{name}"
             np.save(stem.with_suffix(".npy"), array, allow_pickle=False)
-            layout = "mono" if args.channels == "mono" else f"{audio.source_channels} channels"
+            layout = "mono" if channels == "mono" else f"{audio.source_channels} channels"
             resampled = (f", resampled from {audio.source_sample_rate} Hz"
                          if audio.sample_rate != audio.source_sample_rate else "")
             print(f"{path.name}: {audio.duration:.2f} s at {audio.sample_rate:g} Hz{resampled}, {layout}")
@@ -130,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             written = [stem.with_suffix(".npy")]
             if not args.no_plot:
                 written.append(_plot(array, pipeline, audio, stem.with_suffix(".png"), name=name, data=data,
-                                     source=path.name, channels=args.channels, top_db=args.top_db))
+                                     source=path.name, channels=channels, top_db=args.top_db))
             print("  wrote " + ", ".join(str(p) for p in written if p is not None))
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -206,7 +214,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if isinstance(spec.get("description"), str):
         print(f"  description: {spec['description']}")
     print(f"  device: {spec['device']} ({device_note})   dtype: {spec['dtype']}   check_input: "
-          f"{str(spec['check_input']).lower()}")
+          f"{str(spec['check_input']).lower()}   channels: {spec['channels']}")
     rate = f" at {sample_rate:g} Hz (pipeline[0].{pipeline[0].name}.sr)" if sample_rate else " at the file's rate"
     print(f"  input: waveform{rate}   output: {pipeline.output_kind}")
     print("  " + repr(pipeline).replace("\n", "\n  "))
@@ -245,7 +253,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     pipeline, label, data = _load_pipeline(args.spec, args.device)
     try:
         report = run_extract(pipeline, args.input_dir, args.output_dir, spec=label, batch_size=args.batch_size,
-                             workers=args.workers, channels=args.channels, overwrite=args.overwrite,
+                             workers=args.workers, channels=_channels(args.channels, data), overwrite=args.overwrite,
                              progress=False if args.no_progress else None)
     except ExtractError as exc:
         _err(f"error: {exc}")
@@ -285,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     device_help = "device to run on: cpu, cuda, cuda:N, mps, auto (default: the spec's device)"
-    channels_help = "mix files to mono (default), or keep their channels (outputs gain a leading channel axis)"
+    channels_help = ("mix files to mono, or keep their channels (outputs gain a leading channel axis); default: the "
+                     "spec's `channels` key, else mono")
 
     run = commands.add_parser("run", help="transform audio files (or the bundled example) to .npy and PNG",
                               description=cmd_run.__doc__ + " With no AUDIO, the example recording shipped "
@@ -295,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", "-o", default=".", metavar="DIR",
                      help="folder for <audio>-<spec>.npy and .png (default: current folder)")
     run.add_argument("--device", default=None, help=device_help)
-    run.add_argument("--channels", choices=("mono", "keep"), default="mono", help=channels_help)
+    run.add_argument("--channels", choices=("mono", "keep"), default=None, help=channels_help)
     run.add_argument("--no-plot", action="store_true", help="write only the .npy (no matplotlib needed)")
     run.add_argument("--top-db", type=float, default=80.0, metavar="DB",
                      help="dynamic range of the picture (default 80)")
@@ -323,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--workers", type=_positive_int, default=None, metavar="N",
                          help="decoding threads (default: number of CPUs)")
     extract.add_argument("--device", default=None, help=device_help)
-    extract.add_argument("--channels", choices=("mono", "keep"), default="mono", help=channels_help)
+    extract.add_argument("--channels", choices=("mono", "keep"), default=None, help=channels_help)
     extract.add_argument("--overwrite", action="store_true", help="recompute every file, even finished ones")
     extract.add_argument("--report", metavar="FILE", help="also write the summary and timings as JSON")
     extract.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)")

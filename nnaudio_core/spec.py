@@ -5,6 +5,7 @@ A spec::
     device: auto          # auto | cpu | cuda | cuda:1 | mps
     dtype: float32        # float32 | float64 | float16 | bfloat16
     check_input: false    # raise on NaN/Inf input
+    channels: mono        # audio files: mono (mix) | keep (the `nnaudio` command reads this)
     pipeline:
       - stft: {n_fft: 2048, hop_length: 512, output_format: Magnitude}
       - amplitude_to_db: {top_db: 80}
@@ -32,7 +33,8 @@ from .pipeline import Pipeline
 from .registry import REGISTRY
 from .transform import WAVEFORM
 
-TOP_LEVEL_KEYS = ("device", "dtype", "check_input", "pipeline", "name", "description")
+TOP_LEVEL_KEYS = ("device", "dtype", "check_input", "channels", "pipeline", "name", "description")
+CHANNEL_MODES = ("mono", "keep")
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16}
 SpecLike = str | os.PathLike | Mapping[str, Any]
 
@@ -125,10 +127,18 @@ def normalise_spec(data: Mapping[str, Any]) -> dict[str, Any]:
     check = data.get("check_input", False)
     if not isinstance(check, bool):
         raise SpecError("check_input", f"{check!r} is not allowed; expected true or false")
+    channels = data.get("channels", "mono")
+    if channels not in CHANNEL_MODES:
+        raise SpecError(
+            "channels",
+            f"{channels!r} is not allowed{did_you_mean(str(channels), CHANNEL_MODES)}; expected mono (mix audio files "
+            "to one channel) or keep (transform each channel)",
+        )
     return {
         "device": data.get("device", "auto"),
         "dtype": dtype,
         "check_input": check,
+        "channels": channels,
         "pipeline": steps,
         **{k: data[k] for k in ("name", "description") if k in data},
     }

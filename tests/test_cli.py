@@ -44,7 +44,7 @@ NNAUDIO = _command()
 
 
 def start(*args: str | os.PathLike, env: dict[str, str] | None = None, module: bool = False,
-          pythonpath: list[Path] | None = None) -> subprocess.Popen:
+          pythonpath: list[Path] | None = None, cwd: Path | None = None) -> subprocess.Popen:
     """Start the command; ``module=True`` runs ``python -m nnaudio_core`` instead of the script.
 
     Independent commands are started together and then finished: each spends ~2-3 s importing torch
@@ -57,7 +57,7 @@ def start(*args: str | os.PathLike, env: dict[str, str] | None = None, module: b
         full_env["PYTHONPATH"] = os.pathsep.join(paths).rstrip(os.pathsep)
     argv = [sys.executable, "-m", "nnaudio_core"] if module else NNAUDIO
     return subprocess.Popen([*argv, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=full_env)
+                            env=full_env, cwd=cwd)
 
 
 def finish(proc: subprocess.Popen) -> subprocess.CompletedProcess:
@@ -120,6 +120,39 @@ def test_run_on_the_bundled_example_writes_npy_and_png(tmp_path):
     assert png_size(tmp_path / "example-stft.png") == (1000, 460)  # 10 x 4.6 in at 100 dpi: one panel
     assert (tmp_path / "example-stft.png").stat().st_size > 20_000  # an image, not an empty canvas
     assert "shape (1025, 173) float32 on cpu" in result.stdout and " ms" in result.stdout
+
+
+def test_the_readme_main_job_writes_a_constant_q_picture_in_the_current_folder(tmp_path):
+    readme = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+    assert "nnaudio run cqt2019\n" in readme  # the command this test runs, as the README gives it
+    result = nnaudio("run", "cqt2019", cwd=tmp_path, env={"CUDA_VISIBLE_DEVICES": ""})
+    assert result.returncode == 0, result.stderr
+    array = np.load(tmp_path / "example-cqt2019.npy")
+    with example_audio() as path:
+        expected = library("cqt2019", decode(path))
+    assert array.shape == expected.shape == (84, 173)
+    np.testing.assert_array_equal(array, expected)
+    assert png_size(tmp_path / "example-cqt2019.png") == (1000, 460)
+    assert "shape (84, 173) float32" in result.stdout
+
+
+def test_the_spec_says_whether_channels_are_mixed_and_the_option_overrides_it(tmp_path):
+    stereo = tmp_path / "stereo.wav"
+    sf.write(stereo, tone(1.0, SR, 330, channels=2), SR, subtype="FLOAT")
+    spec = tmp_path / "keep.yaml"
+    spec.write_text("channels: keep\npipeline:\n  - stft: {n_fft: 512, output_format: Magnitude}\n")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("channels: stereo\npipeline:\n  - stft: {n_fft: 512}\n")
+    kept = start("run", spec, stereo, "--no-plot", "--out", tmp_path / "kept", "--device", "cpu")
+    mixed = finish(start("run", spec, stereo, "--channels", "mono", "--no-plot", "--out", tmp_path / "mixed",
+                         "--device", "cpu"))
+    kept, invalid = finish(kept), nnaudio("validate", bad)
+    assert kept.returncode == 0 and mixed.returncode == 0, kept.stderr + mixed.stderr
+    one_step = {"stft": {"n_fft": 512, "output_format": "Magnitude"}}
+    np.testing.assert_array_equal(np.load(tmp_path / "kept" / "stereo-keep.npy"),
+                                  library(one_step, decode(stereo, channels="keep")))
+    np.testing.assert_array_equal(np.load(tmp_path / "mixed" / "stereo-keep.npy"), library(one_step, decode(stereo)))
+    assert invalid.returncode == 1 and "channels" in invalid.stderr and "keep" in invalid.stderr
 
 
 def test_run_on_mono_stereo_and_resampled_wavs(tmp_path):
