@@ -233,24 +233,33 @@ def test_functions_script():
         np.testing.assert_array_equal(_complex(scripted(x, *args)), _complex(fn(x, *args)))
 
 
-def test_matches_librosa_cqt():
-    """The definition vs librosa.cqt (scale=True, librosa lengths): measured 0.7-1.1% here.
+@pytest.mark.parametrize("config", ["seed", "84 bins"])
+def test_matches_librosa_cqt(config):
+    """cqt2019 vs librosa.cqt (scale=True, librosa's lengths, constant padding, tuning 0).
 
-    librosa multiplies the frame spectrum by the kernel spectrum without conjugating it, which is
-    correlating with the time-reversed kernel: the window is mirrored about n = 0 (its peak moves
-    from n = -1 to n = +1 for even-length periodic windows). With 12 bins per octave (shorter
-    kernels) the difference grows to 1.7-2.4% on noise; see docs/cqt.md.
+    Measured: seed configuration (24 bins per octave) 0.7-1.1%, within the 2e-2 target; 84 bins at
+    12 per octave 1.7-2.3% (noise bursts 2.3%). The gap is librosa's, not ours: the float64
+    definition itself is as far from librosa (checked below to 1e-3). librosa multiplies the frame
+    spectrum by the kernel spectrum without conjugating it (correlating with the time-reversed
+    kernel: the window mirrored about n = 0; with librosa's fractional lengths the window's peak sits
+    at n = -1, mirrored at n = +1), resamples between octaves and drops the smallest 1% of each kernel's spectrum;
+    with 12 bins per octave the kernels are half as long and all three matter more. See docs/cqt.md.
     """
     librosa = pytest.importorskip("librosa")
     from nnaudio_core.kernels.cqt import cqt_frequencies, cqt_lengths
 
-    lengths = cqt_lengths(cqt_frequencies(n_bins=168, fmin=55.0, bins_per_octave=24), sr=44100, bins_per_octave=24)
-    args = multirate_args(512, **SEED)
+    cfg = SEED if config == "seed" else SMALL
+    bound = 2e-2 if config == "seed" else 2.5e-2
+    sr, n_bins, bpo = cfg["sr"], cfg["n_bins"], cfg["bins_per_octave"]
+    lengths = cqt_lengths(cqt_frequencies(n_bins=n_bins, fmin=cfg["fmin"], bins_per_octave=bpo), sr=sr,
+                          bins_per_octave=bpo)
+    args = multirate_args(512, **cfg)
     for name, fn in SIGNALS.items():
-        x = fn(2.0, sr=44100)
+        x = fn(2.0, sr=sr)
         ours = _complex(cqt2019(_f32(x[None]), *args, True, "constant", _f32(np.sqrt(lengths))))[0]
-        theirs = librosa.cqt(
-            x, sr=44100, hop_length=512, fmin=55.0, n_bins=168, bins_per_octave=24, pad_mode="constant", tuning=0.0,
-            scale=True,
-        )
-        assert rel_err(ours, theirs) <= 2e-2, name
+        theirs = librosa.cqt(x, sr=sr, hop_length=512, fmin=cfg["fmin"], n_bins=n_bins, bins_per_octave=bpo,
+                             pad_mode="constant", tuning=0.0, scale=True)
+        definition = reference(x, hop=512, pad_mode="constant", **cfg) * np.sqrt(lengths)[:, None]
+        ours_vs_librosa, definition_vs_librosa = rel_err(ours, theirs), rel_err(definition, theirs)
+        assert ours_vs_librosa <= bound, (name, ours_vs_librosa)
+        assert abs(ours_vs_librosa - definition_vs_librosa) <= 1e-3, (name, ours_vs_librosa, definition_vs_librosa)
