@@ -59,7 +59,7 @@ def plot(path: Path) -> bool:
         return False
     fig, axes = plt.subplots(len(panels), 1, figsize=(8, 1.2 + 1.0 * sum(len(p["timings_ms"]) for p in panels) / 2))
     axes = [axes] if len(panels) == 1 else list(axes)
-    for ax, data in zip(axes, panels):
+    for ax, data in zip(axes, panels, strict=True):
         labels = list(data["timings_ms"])
         values = [data["timings_ms"][k] for k in labels]
         colors = ["tab:blue" if k.startswith("nnaudio-core") else "tab:gray" for k in labels]

@@ -87,7 +87,8 @@ class TransformInfo:
         if self.aliases:
             lines.append(f"  aliases: {', '.join(self.aliases)}")
         provider = f"{self.distribution} {self.version}" if self.distribution else "(no distribution)"
-        lines.append(f"  provided by: {provider}, plugin {self.plugin!r}, class {self.cls.__module__}.{self.cls.__qualname__}")
+        where = f"{self.cls.__module__}.{self.cls.__qualname__}"
+        lines.append(f"  provided by: {provider}, plugin {self.plugin!r}, class {where}")
         lines.append(f"  input: {', '.join(self.input_kinds)}")
         lines.append("  parameters:")
         width = max((len(p.name) for p in self.params), default=0)
@@ -238,7 +239,9 @@ class Registry:
         tname = cls.__dict__.get("name", "")
         if not isinstance(tname, str) or not tname:
             inherited = f" (it inherits name {cls.name!r}; a subclass needs its own)" if cls.name else ""
-            raise PluginError(f"plugin {plugin!r} registered {cls.__qualname__} without a `name` class attribute{inherited}")
+            raise PluginError(
+                f"plugin {plugin!r} registered {cls.__qualname__} without a `name` class attribute{inherited}"
+            )
         for key in (tname, *aliases):
             if key != key.lower() or not key.replace("_", "").isalnum():
                 raise PluginError(f"plugin {plugin!r}: transform name {key!r} must be lower case letters, digits and _")
@@ -289,7 +292,9 @@ def _check_hook_names(plugin: Any, plugin_name: str) -> None:
             continue
         marked = hasattr(value, marker)
         if attr == HOOK_NAME and not marked:
-            raise PluginError(f"plugin {plugin_name!r} defines {HOOK_NAME} without the @nnaudio_core.hookimpl decorator")
+            raise PluginError(
+                f"plugin {plugin_name!r} defines {HOOK_NAME} without the @nnaudio_core.hookimpl decorator"
+            )
         if attr != HOOK_NAME and (marked or difflib.SequenceMatcher(None, attr, HOOK_NAME).ratio() >= 0.85):
             raise PluginError(
                 f"plugin {plugin_name!r} defines {attr!r}, which is not an nnaudio hook "

@@ -72,7 +72,10 @@ def load_spec(spec: SpecLike) -> tuple[dict[str, Any], str]:
         raise SpecError("", f"a spec is a bundled spec name, a YAML file path or a dict, got {type(spec).__name__}")
     text_spec = os.fspath(spec)
     bare = os.path.basename(text_spec) == text_spec
-    stem = text_spec[:-5] if text_spec.endswith(".yaml") else text_spec[:-4] if text_spec.endswith(".yml") else text_spec
+    stem = text_spec
+    for ending in (".yaml", ".yml"):
+        if text_spec.endswith(ending):
+            stem = text_spec[: -len(ending)]
     if bare and stem in bundled_specs():
         resource = importlib.resources.files("nnaudio_core") / "specs" / f"{stem}.yaml"
         return _parse_yaml(resource.read_text(encoding="utf-8"), f"<bundled {stem}.yaml>"), f"{stem}.yaml"
@@ -114,7 +117,9 @@ def normalise_spec(data: Mapping[str, Any]) -> dict[str, Any]:
     for key in data:
         if key not in TOP_LEVEL_KEYS:
             raise SpecError(
-                str(key), f"unknown top-level key{did_you_mean(str(key), TOP_LEVEL_KEYS)}; valid keys: {', '.join(TOP_LEVEL_KEYS)}"
+                str(key),
+                f"unknown top-level key{did_you_mean(str(key), TOP_LEVEL_KEYS)}; "
+                f"valid keys: {', '.join(TOP_LEVEL_KEYS)}",
             )
     if "pipeline" not in data:
         raise SpecError("pipeline", "missing: a spec needs a 'pipeline' list of steps")
@@ -123,7 +128,9 @@ def normalise_spec(data: Mapping[str, Any]) -> dict[str, Any]:
         raise SpecError("pipeline", "must be a non-empty list of steps like `- stft: {n_fft: 2048}`")
     dtype = data.get("dtype", "float32")
     if dtype not in DTYPES:
-        raise SpecError("dtype", f"{dtype!r} is not allowed{did_you_mean(str(dtype), DTYPES)}; valid: {', '.join(DTYPES)}")
+        raise SpecError(
+            "dtype", f"{dtype!r} is not allowed{did_you_mean(str(dtype), DTYPES)}; valid: {', '.join(DTYPES)}"
+        )
     check = data.get("check_input", False)
     if not isinstance(check, bool):
         raise SpecError("check_input", f"{check!r} is not allowed; expected true or false")

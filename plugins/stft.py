@@ -15,8 +15,8 @@ from torch import Tensor
 
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kernels, stft_window
 from nnaudio_core.functional.spectral import power_spectrum
+from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kernels, stft_window
 from nnaudio_core.ops import magnitude, phase, strided_conv1d
 from nnaudio_core.params import Param
 from nnaudio_core.transform import BACKEND_PARAM, COMPLEX, MAGNITUDE, PHASE, POWER, TRAINABLE_PARAM, WAVEFORM
@@ -107,8 +107,10 @@ class STFT(KernelTransform):
             config["hop_length"] = config["win_length"] // 4
         if config["freq_scale"] == "no":
             if config["freq_bins"] is not None and config["freq_bins"] > n_fft // 2 + 1:
-                raise ParameterError("freq_bins", config["freq_bins"],
-                                     f"with freq_scale='no' expected 1 <= freq_bins <= n_fft // 2 + 1 = {n_fft // 2 + 1}")
+                raise ParameterError(
+                    "freq_bins", config["freq_bins"],
+                    f"with freq_scale='no' expected 1 <= freq_bins <= n_fft // 2 + 1 = {n_fft // 2 + 1}",
+                )
         else:
             nyquist = config["sr"] / 2
             if config["fmax"] > nyquist:

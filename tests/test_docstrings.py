@@ -6,12 +6,12 @@ import doctest
 import importlib
 import pkgutil
 
+import nnaudio_plugins
 import numpy as np
 import pytest
 import torch
 
 import nnaudio_core
-import nnaudio_plugins
 
 
 def _modules() -> list[str]:

@@ -11,7 +11,8 @@ from nnaudio_core.ops import magnitude, safe_sqrt, strided_conv1d
 
 @pytest.mark.parametrize(
     ("length", "width", "stride"),
-    [(4096, 2048, 512), (5000, 2048, 500), (3001, 256, 441), (1000, 64, 1), (700, 100, 300), (640, 640, 7), (50, 3, 64)],
+    [(4096, 2048, 512), (5000, 2048, 500), (3001, 256, 441), (1000, 64, 1), (700, 100, 300), (640, 640, 7),
+     (50, 3, 64)],
 )
 def test_strided_conv1d_equals_conv1d_and_its_gradient(length, width, stride):
     x = torch.randn(3, 1, length, dtype=torch.float64)

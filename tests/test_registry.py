@@ -73,7 +73,8 @@ def test_third_party_plugin_is_discovered_through_entry_points(with_dists):
     assert [p.name for p in info.params] == ["coefficient", "trainable"]
     assert "pre-emphasis" in str(info)
     # The plugin's transforms work in pipelines like built-ins.
-    pipe = build_transform({"pipeline": [{"example_preemphasis": {"coefficient": 0.5}}, {"example_power_stft": {"n_fft": 256}}]})
+    steps = [{"example_preemphasis": {"coefficient": 0.5}}, {"example_power_stft": {"n_fft": 256}}]
+    pipe = build_transform({"pipeline": steps})
     x = torch.randn(2, 4096)
     emphasised = x.clone()
     emphasised[:, 1:] -= 0.5 * x[:, :-1]

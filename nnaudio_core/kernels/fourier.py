@@ -36,7 +36,13 @@ def stft_window(window: WindowSpec, *, win_length: int, n_fft: int) -> np.ndarra
 
 
 def fourier_bins(
-    *, n_fft: int, sr: float, freq_bins: int | None = None, freq_scale: str = "no", fmin: float = 50.0, fmax: float = 6000.0
+    *,
+    n_fft: int,
+    sr: float,
+    freq_bins: int | None = None,
+    freq_scale: str = "no",
+    fmin: float = 50.0,
+    fmax: float = 6000.0,
 ) -> np.ndarray:
     """Analysis frequencies of an STFT, as (possibly fractional) DFT bin indices.
 
