@@ -8,6 +8,8 @@ get_transform(name), available_transforms(), describe_transform(name)
     The registry of transforms, filled by entry-point plugins.
 KernelTransform, hookimpl
     What a plugin subclasses and decorates.
+Spectrogram, features
+    nnAudio 0.3's class names over the registered transforms (imported on first use).
 """
 
 from __future__ import annotations
@@ -39,3 +41,15 @@ __all__ = [
     "get_transform",
     "hookimpl",
 ]
+
+_LAZY_SUBMODULES = ("Spectrogram", "features")
+
+
+def __getattr__(name: str):
+    # nnAudio-compatible modules load the plugins, so they are imported on first use only:
+    # ``import nnaudio_core`` stays free of plugin imports.
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

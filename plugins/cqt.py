@@ -197,7 +197,12 @@ class _CQTBase(KernelTransform):
             raise ValueError(f"{self.name} takes a waveform, not {input_kind}")
         return OUTPUT_KINDS[self.output_format]
 
-    def _format(self, real: Tensor, imag: Tensor) -> Tensor:
+    def format_output(self, real: Tensor, imag: Tensor) -> Tensor:
+        """Turn the real and imaginary parts ``(N, n_bins, frames)`` into ``output_format``.
+
+        The last step of ``compute``; a subclass overrides it to change the output layout (the
+        nnAudio-compatible classes return the ``(..., 2)`` pair here and format it themselves).
+        """
         fmt = self.output_format
         if fmt == "Magnitude":
             return magnitude(real, imag)
@@ -307,7 +312,7 @@ class CQT1992(_CQTBase):
                 self.pad_mode,
                 self.scale,
             )
-        return self._format(real, imag)
+        return self.format_output(real, imag)
 
 
 class CQT2019(_CQTBase):
@@ -374,7 +379,7 @@ class CQT2019(_CQTBase):
             self.pad_mode,
             self.scale,
         )
-        return self._format(real, imag)
+        return self.format_output(real, imag)
 
 
 @hookimpl

@@ -17,8 +17,9 @@ Compatibility with nnAudio 0.3.4
   cannot be set at all: ``norm`` is consumed by ``MFCC`` and never reaches the inner
   ``MelSpectrogram``, which therefore always uses its default ``norm=1`` (Slaney). Here the two are
   separate: ``norm`` (DCT, default ``"ortho"``) and ``mel_norm`` (filters, default ``1``), as
-  librosa's ``feature.mfcc(norm=..., mel_norm=...)``. A compatibility layer maps nnAudio's
-  ``MFCC(norm=x, **kw)`` to ``mfcc(norm="ortho", mel_norm=1, **kw)`` to reproduce nnAudio exactly.
+  librosa's ``feature.mfcc(norm=..., mel_norm=...)``. The nnAudio-compatible
+  ``nnaudio_core.Spectrogram.MFCC`` passes ``mel_norm=1`` (what nnAudio always uses) and honours
+  ``norm`` (nnAudio's default ``"ortho"`` gives nnAudio's numbers).
   ``dct_type`` and ``lifter`` do not exist in nnAudio (it always uses type 2 without liftering).
 """
 

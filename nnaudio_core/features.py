@@ -1,0 +1,24 @@
+"""nnAudio's newer module name for the same classes: ``from nnaudio_core import features``.
+
+nnAudio 0.3 moved its layers from ``nnAudio.Spectrogram`` to ``nnAudio.features``; both names
+work here and give the very same classes (see :mod:`nnaudio_core.Spectrogram`).
+
+Examples
+--------
+>>> from nnaudio_core import Spectrogram, features
+>>> features.CQT2010v2 is Spectrogram.CQT2010v2
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import Spectrogram as _spectrogram
+from .Spectrogram import CQT, CQT1992, CQT2019, MFCC, STFT, CQT1992v2, CQT2010v2, MelSpectrogram
+
+__all__ = ["CQT", "CQT1992", "CQT1992v2", "CQT2010v2", "CQT2019", "MFCC", "STFT", "MelSpectrogram"]
+
+
+def __getattr__(name: str) -> Any:
+    return _spectrogram.__getattr__(name)
