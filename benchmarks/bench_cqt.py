@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from common import interleaved, machine, markdown_table, setup_threads, workload, write_result
+from common import construction_ms, interleaved, machine, markdown_table, setup_threads, workload, write_result
 
 from nnaudio_core import get_transform
 
@@ -33,14 +32,6 @@ CONFIGS = {
 }
 HOP = 512
 
-
-def construction_ms(factory, repeats: int = 7) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        factory()
-        times.append(time.perf_counter() - start)
-    return 1000 * sorted(times)[len(times) // 2]
 
 
 def kernel_megabytes(module: torch.nn.Module) -> float:

@@ -6,24 +6,15 @@ interleaved repeats. Run: ``python benchmarks/bench_stft.py`` (needs the ``bench
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import torch
-from common import interleaved, machine, markdown_table, setup_threads, workload, write_result
+from common import construction_ms, interleaved, machine, markdown_table, setup_threads, workload, write_result
 
 from nnaudio_core import get_transform
 
 N_FFT, HOP, SR = 2048, 512, 22050
 
-
-def construction_ms(factory, repeats: int = 15) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        factory()
-        times.append(time.perf_counter() - start)
-    return 1000 * sorted(times)[len(times) // 2]
 
 
 def main() -> str:
@@ -47,8 +38,8 @@ def main() -> str:
             "nnAudio 0.3.4 STFT": lambda: theirs(x),
         }, repeats=7)
     build = {
-        "nnaudio-core STFT(n_fft=2048) (auto)": construction_ms(lambda: STFT(n_fft=N_FFT)),
-        "nnaudio-core STFT(n_fft=2048, backend='conv')": construction_ms(lambda: STFT(n_fft=N_FFT, backend="conv")),
+        "nnaudio-core STFT(n_fft=2048) (auto)": construction_ms(lambda: STFT(n_fft=N_FFT), 15),
+        "nnaudio-core STFT(n_fft=2048, backend='conv')": construction_ms(lambda: STFT(n_fft=N_FFT, backend="conv"), 15),
         "nnAudio 0.3.4 STFT(n_fft=2048)": construction_ms(lambda: nnaudio_features.STFT(n_fft=N_FFT, verbose=False), 5),
     }
     base = t["torch.stft().abs()"]

@@ -52,6 +52,16 @@ def interleaved(candidates: dict[str, Callable[[], object]], *, repeats: int = 7
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def construction_ms(factory: Callable[[], object], repeats: int = 7) -> float:
+    """Median milliseconds to call ``factory`` (a constructor), over ``repeats`` calls."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        factory()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
 def machine() -> str:
     """One line describing where the numbers were measured."""
     return (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
