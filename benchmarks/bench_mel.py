@@ -6,14 +6,14 @@ candidates run in the same interleaved rounds in one process; medians and ratios
 reported. Run: ``python benchmarks/bench_mel.py [--repeats N]`` (needs the ``bench`` extra); it
 prints the tables and writes ``benchmarks/results/mel.md`` and ``mel.json``.
 
-Two timings per candidate, from the same rounds. *Steady*: in its turn a candidate runs three times
-back to back and the last call is timed (what a training or extraction loop sees). *Single call*:
-the first call of its turn, right after the previous candidate (``common.interleaved``'s figure).
-They differ on machines where two-thread work that follows single-threaded numpy work (librosa)
-starts slowly; on the 2-vCPU development VM that first call can take twice as long. The order of
-the candidates rotates from round to round, so none always follows the same neighbour. The targets
-are checked on the steady figure; both are printed. Other load on the machine skews the ratios
-(two-thread torch suffers more than single-threaded numpy): run it on an idle machine.
+Two timings per candidate, from the same rounds (``common.interleaved_timings``). *Steady*: in its
+turn a candidate runs three times back to back and the last call is timed (what a training or
+extraction loop sees). *Single call*: the first call of its turn. Before every turn the process
+pauses briefly so that the previous candidate's thread pool (numpy's OpenBLAS after librosa,
+torch's OpenMP threads) has stopped spinning; on 2 CPUs a spinning pool otherwise doubles the next
+candidate's time. The targets are checked on the steady figure; both are printed. Other load on the
+machine skews the ratios (two-thread torch suffers more than single-threaded numpy): run it on an
+idle machine.
 
 Targets: mel >= 3x faster than nnAudio's MelSpectrogram and >= 2x faster than
 ``librosa.feature.melspectrogram``, and within 1.25x of ``torch.stft`` + a mel matrix product;
@@ -23,13 +23,10 @@ mfcc >= 3x faster than nnAudio's MFCC and >= 2x faster than ``librosa.feature.mf
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
-from collections.abc import Callable
 
 import torch
-from common import machine, markdown_table, setup_threads, workload, write_result
+from common import interleaved_timings, machine, markdown_table, setup_threads, workload, write_result
 
 from nnaudio_core import get_transform
 from nnaudio_core.kernels import mel_filterbank
@@ -43,33 +40,6 @@ NN_MFCC = "nnAudio 0.3.4 MFCC"
 LR_MEL = "librosa.feature.melspectrogram"
 LR_MFCC = "librosa.feature.mfcc"
 BASELINE = "torch.stft + mel matmul"
-
-
-def interleaved_steady(
-    candidates: dict[str, Callable[[], object]], *, repeats: int = 7, burst: int = 3
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Median seconds per candidate: (steady: last of ``burst`` back-to-back calls, single: the first).
-
-    Round ``r`` starts with candidate ``r mod n``, so no candidate always follows the same one.
-    """
-    for fn in candidates.values():
-        fn()
-    steady: dict[str, list[float]] = {name: [] for name in candidates}
-    single: dict[str, list[float]] = {name: [] for name in candidates}
-    names = list(candidates)
-    for round_ in range(repeats):
-        # rotate the order so that each candidate follows each of the others in turn
-        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
-            fn = candidates[name]
-            for call in range(burst):
-                start = time.perf_counter()
-                fn()
-                elapsed = time.perf_counter() - start
-                if call == 0:
-                    single[name].append(elapsed)
-            steady[name].append(elapsed)
-    med = statistics.median
-    return {k: med(v) for k, v in steady.items()}, {k: med(v) for k, v in single.items()}
 
 
 def main(repeats: int = 14) -> str:
@@ -93,7 +63,7 @@ def main(repeats: int = 14) -> str:
         return torch.matmul(basis, spec.abs() ** 2)
 
     with torch.inference_mode():
-        t, first = interleaved_steady({
+        t, first = interleaved_timings({
             OURS_MEL: lambda: ours_mel(x),
             BASELINE: baseline,
             NN_MEL: lambda: nn_mel(x),
@@ -101,7 +71,7 @@ def main(repeats: int = 14) -> str:
             OURS_MFCC: lambda: ours_mfcc(x),
             NN_MFCC: lambda: nn_mfcc(x),
             LR_MFCC: lambda: librosa.feature.mfcc(y=audio, sr=SR, n_mfcc=N_MFCC, n_mels=N_MELS, **stft_args),
-        }, repeats=repeats)
+        }, repeats=repeats, burst=3)
 
     rows = []
     for name, sec in t.items():

@@ -38,18 +38,55 @@ def workload(*, clips: int = 4, seconds: float = 10.0, sr: int = 22050, seed: in
     return out
 
 
-def interleaved(candidates: dict[str, Callable[[], object]], *, repeats: int = 7, warmup: int = 1) -> dict[str, float]:
-    """Median wall time in seconds of each candidate, timed in interleaved rounds."""
-    for fn in candidates.values():
-        for _ in range(warmup):
+def interleaved_timings(
+    candidates: dict[str, Callable[[], object]],
+    *,
+    repeats: int = 7,
+    burst: int = 1,
+    settle: float = 0.2,
+    warmup_seconds: float = 2.0,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall seconds per candidate, timed in interleaved rounds: ``(steady, single)``.
+
+    Each round gives every candidate one turn of ``burst`` back-to-back calls; *single* is the first
+    call of a turn, *steady* the last (equal when ``burst == 1``). Round ``r`` starts with candidate
+    ``r mod n``, so no candidate always follows the same one.
+
+    Two things on a small shared machine skew side-by-side timings, and both are taken out:
+
+    * the first seconds of a process run slower (allocator and page warm-up): every candidate is
+      called in turn until ``warmup_seconds`` have passed;
+    * a thread pool keeps spinning for a while after its work (numpy's OpenBLAS after librosa, torch's
+      OpenMP threads), taking cores from whatever runs next on 2 CPUs: before each turn the process
+      sleeps ``settle`` seconds (untimed) so that every candidate starts on quiet cores.
+    """
+    deadline = time.perf_counter() + warmup_seconds
+    while True:
+        for fn in candidates.values():
             fn()
-    samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(repeats):
-        for name, fn in candidates.items():
-            start = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
+        if time.perf_counter() >= deadline:
+            break
+    steady: dict[str, list[float]] = {name: [] for name in candidates}
+    single: dict[str, list[float]] = {name: [] for name in candidates}
+    names = list(candidates)
+    for round_ in range(repeats):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            fn = candidates[name]
+            time.sleep(settle)
+            for call in range(burst):
+                start = time.perf_counter()
+                fn()
+                elapsed = time.perf_counter() - start
+                if call == 0:
+                    single[name].append(elapsed)
+            steady[name].append(elapsed)
+    med = statistics.median
+    return {k: med(v) for k, v in steady.items()}, {k: med(v) for k, v in single.items()}
+
+
+def interleaved(candidates: dict[str, Callable[[], object]], *, repeats: int = 7, burst: int = 3) -> dict[str, float]:
+    """Steady median wall seconds per candidate (see :func:`interleaved_timings`)."""
+    return interleaved_timings(candidates, repeats=repeats, burst=burst)[0]
 
 
 def construction_ms(factory: Callable[[], object], repeats: int = 7) -> float:

@@ -28,7 +28,11 @@ All figures on this page come from the scripts in `benchmarks/` and are regenera
 `python benchmarks/report.py` (requires the `bench` extra). They are CPU figures from a 2-core
 machine with `torch.set_num_threads(2)`; every comparison times its candidates in interleaved
 rounds within one process and reports medians, so ratios are meaningful even when absolute times
-drift. Accuracy figures are asserted by the test suite (`pytest`); the tables restate them.
+drift. Each process first warms up for two seconds, and each candidate's turn starts after a short
+untimed pause, so that the thread pool of the previous candidate (numpy's OpenBLAS after librosa,
+torch's OpenMP) has stopped spinning: on two cores a spinning pool otherwise doubles the time of
+whatever runs next. Accuracy figures are asserted by the test suite (`pytest`); the tables restate
+them.
 """
 
 

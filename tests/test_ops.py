@@ -16,7 +16,8 @@ from nnaudio_core.ops import magnitude, safe_sqrt, strided_conv1d
 )
 def test_strided_conv1d_equals_conv1d_and_its_gradient(length, width, stride):
     x = torch.randn(3, 1, length, dtype=torch.float64)
-    w1 = torch.randn(10, 1, width, dtype=torch.float64, requires_grad=True)
+    channels = max(10, -(-512 * stride // width))  # enough work for the polyphase form
+    w1 = torch.randn(channels, 1, width, dtype=torch.float64, requires_grad=True)
     w2 = w1.detach().clone().requires_grad_()
     expected = F.conv1d(x, w1, stride=stride)
     actual = strided_conv1d(x, w2, stride)
@@ -26,6 +27,17 @@ def test_strided_conv1d_equals_conv1d_and_its_gradient(length, width, stride):
     expected.backward(grad_out)
     actual.backward(grad_out)
     torch.testing.assert_close(w2.grad, w1.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_strided_conv1d_takes_the_plain_convolution_for_little_work(monkeypatch):
+    calls = []
+    real_conv1d = F.conv1d
+    monkeypatch.setattr(F, "conv1d", lambda inp, w, *a, **k: calls.append((inp.shape[1], k.get("stride"))) or
+                        real_conv1d(inp, w, *a, **k))
+    x = torch.randn(2, 1, 5000)
+    strided_conv1d(x, torch.randn(24, 1, 365), 512)  # 24 * 365 < 512 * 512: memory-bound
+    strided_conv1d(x, torch.randn(600, 1, 1024), 512)  # polyphase: 512 input channels, no stride
+    assert calls == [(1, 512), (512, None)]
 
 
 def test_strided_conv1d_rejects_an_input_shorter_than_the_kernels():
