@@ -41,7 +41,7 @@ def phase(real: Tensor, imag: Tensor) -> Tensor:
 POLYPHASE_MIN_WORK = 512
 
 
-def strided_conv1d(x: Tensor, weight: Tensor, stride: int) -> Tensor:
+def strided_conv1d(x: Tensor, weight: Tensor, stride: int, min_work: int = POLYPHASE_MIN_WORK) -> Tensor:
     """``F.conv1d(x, weight, stride=stride)`` for one input channel, in polyphase form when that is faster.
 
     Many long kernels at a large stride are a poor shape for convolution libraries. Cutting the
@@ -60,6 +60,8 @@ def strided_conv1d(x: Tensor, weight: Tensor, stride: int) -> Tensor:
         Kernels, correlated as ``F.conv1d`` does (no flip).
     stride : int
         Hop between output frames, ``>= 1``.
+    min_work : int
+        Smallest ``channels * K / stride`` for which the polyphase form is used.
 
     Returns
     -------
@@ -75,7 +77,7 @@ def strided_conv1d(x: Tensor, weight: Tensor, stride: int) -> Tensor:
     channels, width = weight.shape[0], weight.shape[-1]
     if length < width:
         raise ValueError(f"strided_conv1d: input of {length} samples is shorter than the kernels ({width})")
-    if channels * width < POLYPHASE_MIN_WORK * stride:
+    if channels * width < min_work * stride:
         return F.conv1d(x, weight, stride=stride)
     rows = (width + stride - 1) // stride
     frames = (length - width) // stride + 1
