@@ -50,6 +50,7 @@ def plot(path: Path) -> bool:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return False
     panels = []
@@ -69,6 +70,8 @@ def plot(path: Path) -> bool:
         colors = ["tab:blue" if k.startswith("nnaudio-core") else "tab:gray" for k in labels]
         ax.barh(labels, values, color=colors)
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.invert_yaxis()
         ax.set_title(data["title"], fontsize=9)
         ax.tick_params(labelsize=8)
