@@ -548,17 +548,16 @@ class _CQTLayout:
                 f"samples), sr={self.config['sr']:g} Hz, hop {self.config['hop_length']}, transform {self.name!r}")
 
 
-def _cqt_norm(owner: str, name: str, value: Any) -> Any:
-    """nnAudio tests its kernel ``norm`` for truthiness: ``None``, ``False`` and ``0`` mean "none"."""
-    if value is None or value is False or (isinstance(value, (int, float)) and not isinstance(value, bool)
-                                           and value == 0):
-        return None
-    if value is True:
-        return 1
-    if isinstance(value, (int, float)) and value > 0:
-        return value
-    raise ParameterError(name, value, "expected 1 (L1, the default), 2 (L2), another p > 0, inf, or None/0/False "
-                         "for unnormalised kernels", context=owner)
+#: The registered CQTs' kernel ``norm`` declaration (``None``/``False``/``0``: none, ``True``: 1, p > 0).
+_KERNEL_NORM = next(p for p in _CQT2019.params if p.name == "norm")
+
+
+def _basis_norm(owner: str, value: Any) -> Any:
+    """``CQT2010v2``'s ``basis_norm`` is the transform's kernel ``norm``; errors name nnAudio's argument."""
+    try:
+        return _KERNEL_NORM.validate(value)
+    except ParameterError as exc:
+        raise ParameterError("basis_norm", value, exc.allowed, context=owner) from None
 
 
 @_no_signature
@@ -638,7 +637,7 @@ class CQT1992v2(_CQTLayout, _CQT1992):
         start = time.perf_counter()
         super().__init__(sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins,
                          bins_per_octave=bins_per_octave, filter_scale=filter_scale,
-                         norm=_cqt_norm(owner, "norm", norm), window=window, center=center, pad_mode=pad_mode,
+                         norm=norm, window=window, center=center, pad_mode=pad_mode,
                          trainable=trainable, output_format=output_format, lengths="nnaudio")
         _log_built(verbose, owner, start, self._describe())
 
@@ -707,7 +706,7 @@ center, pad_mode
         start = time.perf_counter()
         super().__init__(sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins,
                          bins_per_octave=bins_per_octave, filter_scale=filter_scale,
-                         norm=_cqt_norm(owner, "norm", norm), window=window, center=center, pad_mode=pad_mode,
+                         norm=norm, window=window, center=center, pad_mode=pad_mode,
                          trainable=trainable_CQT, output_format=output_format, lengths="nnaudio")
         # nnAudio's CQT1992 has no verbose argument and always reports its kernels
         _log_built(True, owner, start, self._describe())
@@ -803,7 +802,7 @@ class CQT2010v2(_CQTLayout, _CQT2019):
         start = time.perf_counter()
         super().__init__(sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins,
                          bins_per_octave=bins_per_octave, filter_scale=filter_scale,
-                         norm=_cqt_norm(owner, "basis_norm", basis_norm), window=window, center=True,
+                         norm=_basis_norm(owner, basis_norm), window=window, center=True,
                          pad_mode=pad_mode, trainable=trainable, output_format=output_format, lengths="nnaudio",
                          earlydownsample=earlydownsample)
         _log_built(verbose, owner, start, self._describe())
