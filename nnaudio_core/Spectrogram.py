@@ -57,6 +57,7 @@ from torch import Tensor
 from .errors import ParameterError, did_you_mean
 from .ops import magnitude, phase
 from .registry import get_transform
+from .transform import constant
 
 __all__ = [
     "CQT",
@@ -270,9 +271,9 @@ class STFT(_STFT):
         """
         fmt = self.output_format if output_format is None else output_format
         fmt = _check_choice(type(self).__name__, "output_format", fmt, STFT_FORMATS)
-        leading, folded = self.fold_input(_nnaudio_input(x))
-        out = _format_pair(self.compute(folded), fmt, phase_as_cos_sin=False)
-        return out.reshape(leading + out.shape[1:])
+        folded, batch = self.fold(_nnaudio_input(x))
+        out = _format_pair(self.compute(folded, batch), fmt, phase_as_cos_sin=False)
+        return out.reshape(batch.leading + list(out.shape[1:]))
 
     def inverse(self, *args: Any, **kwargs: Any) -> Tensor:
         """Not supported: inverse transforms are not part of nnaudio-core (raises ``NotImplementedError``)."""
@@ -375,7 +376,7 @@ class MelSpectrogram(_MEL):
         start = time.perf_counter()
         super().__init__(sr=sr, n_fft=n_fft, win_length=win_length, n_mels=n_mels, hop_length=hop_length,
                          window=window, center=center, pad_mode=pad_mode, power=power, htk=htk, fmin=fmin, fmax=fmax,
-                         norm=norm, trainable_mel=trainable_mel, trainable_STFT=trainable_STFT)
+                         norm=norm, trainable_filters=trainable_mel, trainable_stft=trainable_STFT)
         _log_built(verbose, owner, start, f"{self.n_mels} mel filters over {n_fft // 2 + 1} FFT bins "
                    f"({self.config['fmin']:g}-{self.fmax:g} Hz, htk={htk}), sr={self.config['sr']:g} Hz")
 
@@ -438,6 +439,9 @@ class MFCC(_MFCC):
     ) -> None:
         owner = type(self).__name__
         mel_kwargs = _stft_kwargs(owner, kwargs, _MEL_KWARGS)
+        for nnaudio_name, name in (("trainable_mel", "trainable_filters"), ("trainable_STFT", "trainable_stft")):
+            if nnaudio_name in mel_kwargs:
+                mel_kwargs[name] = mel_kwargs.pop(nnaudio_name)
         start = time.perf_counter()
         super().__init__(sr=sr, n_mfcc=n_mfcc, norm=norm, ref=ref, amin=amin, top_db=top_db, mel_norm=1,
                          **mel_kwargs)
@@ -477,7 +481,7 @@ class _CQTLayout:
         kernels = super().build_kernels()  # type: ignore[misc]
         root = np.sqrt(self.kernel_lengths)
         # relative to the built-in "librosa" scale sqrt(l_k)
-        kernels["nnaudio_rescale"] = np.stack([np.ones_like(root), 1.0 / root, 2.0 / root])
+        kernels["nnaudio_rescale"] = constant(np.stack([np.ones_like(root), 1.0 / root, 2.0 / root]))
         return kernels
 
     def format_output(self, real: Tensor, imag: Tensor) -> Tensor:
@@ -512,14 +516,14 @@ class _CQTLayout:
         x = _nnaudio_input(x)
         if not self.config["center"]:
             x, frames = self._nnaudio_uncentred(x)
-        leading, folded = self.fold_input(x)  # type: ignore[attr-defined]
-        pair = self.compute(folded)  # type: ignore[attr-defined]
+        folded, batch = self.fold(x)  # type: ignore[attr-defined]
+        pair = self.compute(folded, batch)  # type: ignore[attr-defined]
         if not self.config["center"]:
             pair = pair[:, :, :frames]
         if row:
             pair = pair * self.nnaudio_rescale[row].to(pair.dtype)[:, None, None]  # type: ignore[attr-defined]
         out = _format_pair(pair, fmt, phase_as_cos_sin=True)
-        return out.reshape(leading + out.shape[1:])
+        return out.reshape(batch.leading + list(out.shape[1:]))
 
     def _nnaudio_uncentred(self, x: Tensor) -> tuple[Tensor, int]:
         """nnAudio's ``center=False`` frames: the crop of ``x`` and the number of frames to keep.

@@ -6,40 +6,50 @@ build_transform(spec, device=None, dtype=None)
     A :class:`Pipeline` from a bundled spec name, a YAML file or a dict.
 get_transform(name), available_transforms(), describe_transform(name)
     The registry of transforms, filled by entry-point plugins.
-KernelTransform, hookimpl
-    What a plugin subclasses and decorates.
+KernelTransform, ConvTransform, SpectrogramStep, hookimpl
+    What a plugin subclasses and decorates (see ``docs/plugins.md``).
+kinds, SignalInfo, Batch
+    The kinds of data between steps, the output metadata, the batch grouping handed to ``compute``.
 Spectrogram, features
     nnAudio 0.3's class names over the registered transforms (imported on first use).
 """
 
 from __future__ import annotations
 
+from . import kinds
 from .errors import ParameterError, PluginError, SpecError, UnknownTransformError
 from .hookspecs import hookimpl
+from .kinds import SignalInfo
 from .params import Param
 from .pipeline import Pipeline
 from .registry import PluginWarning, TransformInfo, available_transforms, describe_transform, get_transform
 from .spec import build_transform, bundled_specs
-from .transform import KernelTransform
+from .transform import Batch, ConvTransform, KernelTransform, SpectrogramStep, constant
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Batch",
+    "ConvTransform",
     "KernelTransform",
     "Param",
     "ParameterError",
     "Pipeline",
     "PluginError",
     "PluginWarning",
+    "SignalInfo",
     "SpecError",
+    "SpectrogramStep",
     "TransformInfo",
     "UnknownTransformError",
     "available_transforms",
     "build_transform",
     "bundled_specs",
+    "constant",
     "describe_transform",
     "get_transform",
     "hookimpl",
+    "kinds",
 ]
 
 _LAZY_SUBMODULES = ("Spectrogram", "features")

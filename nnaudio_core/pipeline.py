@@ -8,7 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .transform import WAVEFORM, KernelTransform
+from .kinds import SignalInfo
+from .transform import KernelTransform
 
 DTYPE_NAMES = {
     torch.float32: "float32",
@@ -68,13 +69,22 @@ class Pipeline(nn.Module):
         for step in self.steps:
             step.check_input = bool(value)
 
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        """What the last step produces: kind, sr, hop, per-row frequencies and axis names.
+
+        Each step describes its output from the description of its input (see
+        :meth:`KernelTransform.output_info`).
+        """
+        info = upstream
+        for step in self.steps:
+            info = step.output_info(info)
+        assert info is not None  # a pipeline has at least one step
+        return info
+
     @property
     def output_kind(self) -> str:
         """Kind of data the last step produces (``"magnitude"``, ``"complex"``, ...)."""
-        kind = WAVEFORM
-        for step in self.steps:
-            kind = step.output_kind(kind)
-        return kind
+        return self.output_info().kind
 
     @property
     def device(self) -> torch.device:

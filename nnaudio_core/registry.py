@@ -110,6 +110,8 @@ class Registry:
         self.group = group
         self._lock = threading.RLock()
         self._loaded = False
+        self._pending: list[Any] | None = None  # entry points not yet loaded, while loading
+        self._failures: list[tuple[str, BaseException]] = []
         self._entries: dict[str, TransformEntry] = {}
         self._lookup: dict[str, str] = {}  # name or alias -> canonical name
         self._manager = self._new_manager()
@@ -122,29 +124,40 @@ class Registry:
 
     # -- loading ---------------------------------------------------------------------------------
     def ensure_loaded(self) -> None:
-        """Load every entry-point plugin once (in strict mode, until loading succeeds)."""
+        """Load every entry-point plugin once (in strict mode, until loading succeeds).
+
+        Re-entrant: a plugin may call :func:`get_transform` or :func:`available_transforms` while it
+        is being imported (to subclass a built-in); the lookup then loads the plugins still pending.
+        """
         with self._lock:
-            if not self._loaded:
-                self._loaded = True
-                try:
-                    self.load_entry_points()
-                except PluginError:
-                    self._loaded = False  # strict mode: the next lookup raises again
-                    raise
+            if self._loaded or self._pending is not None:
+                return  # loaded, or loading further up this thread's stack
+            self._pending = sorted(importlib.metadata.entry_points(group=self.group), key=lambda e: e.name)
+            self._failures = []
+            try:
+                self._load_pending()
+            finally:
+                self._pending = None
+            failures, self._failures = self._failures, []
+            self._loaded = True
+            self._report(failures)
 
     def load_entry_points(self) -> None:
-        """Load the plugins declared in the entry-point group, each in its own try/except.
+        """Load the plugins declared in the entry-point group now (see :meth:`ensure_loaded`)."""
+        self._loaded = False
+        self.ensure_loaded()
 
-        Every plugin is tried before anything is reported, so one broken plugin (even when its
-        warning is turned into an error by a warnings filter) never keeps the others out.
-        """
-        failures: list[tuple[str, BaseException]] = []
-        for ep in sorted(importlib.metadata.entry_points(group=self.group), key=lambda e: e.name):
+    def _load_pending(self, until: str | None = None) -> None:
+        """Load pending entry points, each in its own try, until ``until`` is registered (or all)."""
+        while self._pending:
+            if until is not None and until in self._lookup:
+                return
+            ep = self._pending.pop(0)
             dist = getattr(ep, "dist", None)
             dist_name = dist.metadata["Name"] if dist is not None else None
             version = dist.version if dist is not None else None
             if self._manager.has_plugin(ep.name):
-                continue  # the same distribution seen twice on sys.path
+                continue  # the same distribution seen twice on sys.path, or registered by hand
             try:
                 plugin = ep.load()
                 self.register_plugin(plugin, name=ep.name, distribution=dist_name, version=version)
@@ -152,16 +165,25 @@ class Registry:
                 raise
             except Exception as exc:
                 where = f"from distribution {dist_name} {version}" if dist_name else "(no distribution)"
-                failures.append((
+                self._failures.append((
                     f"nnaudio plugin {ep.name!r} ({ep.value}) {where} failed to load and was skipped: "
                     f"{type(exc).__name__}: {exc}",
                     exc,
                 ))
+
+    def _report(self, failures: list[tuple[str, BaseException]]) -> None:
+        """Warn about each failed plugin, or raise them together in strict mode."""
         if failures and os.environ.get(STRICT_ENV, "") not in ("", "0"):
+            self._loaded = False  # strict mode: the next lookup tries again
             message = "; ".join(m for m, _ in failures)
             raise PluginError(f"{message} ({STRICT_ENV} is set)") from failures[0][1]
         for message, _ in failures:
-            warnings.warn(message, PluginWarning, stacklevel=3)
+            warnings.warn(message, PluginWarning, stacklevel=4)
+
+    def _during_load(self, until: str | None = None) -> None:
+        """While plugins are loading (a plugin asked), load what is still pending (up to ``until``)."""
+        if self._pending:
+            self._load_pending(until)
 
     def register_plugin(
         self, plugin: Any, *, name: str, distribution: str | None = None, version: str | None = None
@@ -179,6 +201,9 @@ class Registry:
             If it registers a name (or alias) another plugin already holds.
         """
         with self._lock:
+            for registered_name, registered in self._manager.list_name_plugin():
+                if registered is plugin:  # already in (its entry point loaded it): nothing to add
+                    return [e.name for e in self._entries.values() if e.plugin == registered_name]
             _check_hook_names(plugin, name)
             try:
                 self._manager.register(plugin, name=name)
@@ -224,6 +249,7 @@ class Registry:
             self._entries.clear()
             self._lookup.clear()
             self._loaded = False
+            self._pending = None
 
     def _make_entry(
         self,
@@ -262,6 +288,9 @@ class Registry:
         """Return the entry for a name or alias (case-insensitive)."""
         self.ensure_loaded()
         key = str(name).lower()
+        with self._lock:
+            if key not in self._lookup:
+                self._during_load(until=key)
         if key not in self._lookup:
             known = sorted(self._lookup)
             raise UnknownTransformError(
@@ -273,11 +302,15 @@ class Registry:
     def names(self) -> list[str]:
         """Canonical names of all registered transforms, sorted."""
         self.ensure_loaded()
+        with self._lock:
+            self._during_load()
         return sorted(self._entries)
 
     def entries(self) -> list[TransformEntry]:
         """All registered transforms, sorted by name."""
         self.ensure_loaded()
+        with self._lock:
+            self._during_load()
         return [self._entries[n] for n in sorted(self._entries)]
 
 

@@ -29,9 +29,9 @@ import torch
 import yaml
 
 from .errors import ParameterError, SpecError, UnknownTransformError, did_you_mean
+from .kinds import WAVEFORM
 from .pipeline import Pipeline
 from .registry import REGISTRY
-from .transform import WAVEFORM
 
 TOP_LEVEL_KEYS = ("device", "dtype", "check_input", "channels", "pipeline", "name", "description")
 CHANNEL_MODES = ("mono", "keep")
@@ -180,7 +180,7 @@ def resolve_device(device: Any, *, path: str = "device") -> torch.device:
 def build_steps(steps: list[Any]) -> list[Any]:
     """Validate the ``pipeline`` list and construct each transform, checking kinds fit."""
     built = []
-    kind = WAVEFORM
+    info = None
     for index, step in enumerate(steps):
         where = f"pipeline[{index}]"
         if not isinstance(step, dict) or len(step) != 1:
@@ -199,35 +199,48 @@ def build_steps(steps: list[Any]) -> list[Any]:
         except UnknownTransformError as exc:
             raise SpecError(f"{where}.{name}", str(exc)) from None
         where = f"{where}.{name}"
-        if params is None:
-            params = {}
-        if not isinstance(params, dict):
-            raise SpecError(where, f"parameters must be a mapping, got {type(params).__name__} {params!r}")
-        declared = {p.name: p for p in entry.cls.params}
-        for key, value in params.items():
-            if key not in declared:
-                raise SpecError(
-                    f"{where}.{key}",
-                    f"unknown parameter{did_you_mean(str(key), declared)}; valid parameters of {entry.name}: "
-                    f"{', '.join(declared)}",
-                )
-            try:
-                declared[key].validate(value)
-            except ParameterError as exc:
-                raise SpecError(f"{where}.{key}", f"{value!r} is not allowed; {exc.allowed}") from None
-        try:
-            transform = entry.cls(**params)
-        except ParameterError as exc:
-            raise SpecError(f"{where}.{exc.parameter}", f"{exc.value!r} is not allowed; {exc.allowed}") from None
+        transform = _construct(entry.cls, entry.name, params, where)
+        kind = WAVEFORM if info is None else info.kind
         if not transform.accepts(kind):
             raise SpecError(
                 where,
                 f"{entry.name} takes {' or '.join(sorted(transform.input_kinds))} input, but the step before "
                 f"produces {kind}",
             )
-        kind = transform.output_kind(kind)
+        try:
+            info = transform.output_info(info)
+        except ValueError as exc:
+            raise SpecError(where, str(exc)) from None
         built.append(transform)
     return built
+
+
+def _construct(cls: type, name: str, params: Any, where: str) -> Any:
+    """Build one step, turning every ``ValueError`` of the plugin into a :class:`SpecError` at ``where``."""
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise SpecError(where, f"parameters must be a mapping, got {type(params).__name__} {params!r}")
+    declared = {p.name: p for p in cls.params}
+    for key, value in params.items():
+        if key not in declared:
+            raise SpecError(
+                f"{where}.{key}",
+                f"unknown parameter{did_you_mean(str(key), declared)}; valid parameters of {name}: "
+                f"{', '.join(declared)}",
+            )
+        try:
+            declared[key].validate(value)
+        except ParameterError as exc:
+            raise SpecError(f"{where}.{key}", f"{value!r} is not allowed; {exc.allowed}") from None
+    try:
+        return cls(**params)
+    except SpecError:
+        raise
+    except ParameterError as exc:
+        raise SpecError(f"{where}.{exc.parameter}", f"{exc.value!r} is not allowed; {exc.allowed}") from None
+    except ValueError as exc:  # a plugin's own check, raised as a plain ValueError
+        raise SpecError(where, str(exc)) from exc
 
 
 def build_transform(spec: SpecLike, *, device: Any = None, dtype: Any = None) -> Pipeline:

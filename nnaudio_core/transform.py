@@ -1,48 +1,50 @@
 """The one contract every transform follows: :class:`KernelTransform`.
 
+A subclass declares ``name``, ``params`` and ``input_kinds``, describes what it produces
+(:meth:`~KernelTransform.output_info`), builds its kernels (:meth:`~KernelTransform.build_kernels`)
+and implements one computation, :meth:`~KernelTransform.compute`. :class:`ConvTransform` offers the
+pad → analyse → post_process template for conv-style transforms, and :class:`SpectrogramStep` is
+the base of steps that take a spectrogram.
+
 Life of a transform::
 
     KernelTransform(**params)
-      ├─ resolve_params      declared Params → validated, defaults filled     (ParameterError)
-      ├─ validate_config     cross-parameter checks of the subclass            (ParameterError)
-      ├─ resolve backend     "auto" → "fft" only for frozen kernels with an equal fast path
-      ├─ setup               derived plain attributes (frequencies, hop, ...)
-      └─ build_kernels       named numpy arrays → buffers (frozen) or nn.Parameters (trainable)
+      ├─ resolve_params      declared Params → validated, defaults filled       (ParameterError)
+      ├─ validate_config     cross-parameter checks; returns the config         (ParameterError)
+      ├─ setup               derived plain attributes and child transforms
+      ├─ resolve backend     "auto" → the fast path when the kernels are frozen and one exists
+      └─ build_kernels       named arrays (or lists of arrays) → buffers, or nn.Parameters
+                             when ``trainable=True``; :func:`constant` kernels stay buffers
 
     forward(x)
-      ├─ fold leading dims   (core,) | (batch, core) | (batch, channels, core) → (N, core)
-      ├─ compute             pad → analyse (conv1d or FFT) → post_process
-      └─ unfold              (N, ...) → (batch, channels, ...)
+      ├─ fold                (core) | (batch, core) | (batch, channels, core) → (N, core) + Batch
+      ├─ compute(x, batch)   the transform's computation on the folded batch
+      └─ unfold              (N, ...) → the input's leading dims
 
 Frozen kernels are derived from the configuration, so they are non-persistent buffers: they are
 rebuilt from ``get_config()`` rather than saved in every checkpoint, and a change of floating dtype
 (``.double()``, ``.to(torch.float64)``) rebuilds them from their float64 definition instead of
 widening a float32 rounding. Trainable kernels are ``nn.Parameter`` objects and are saved.
+
+A transform is frozen when none of its kernels, nor those of its child transforms, is a parameter
+(:attr:`KernelTransform.frozen`); composite transforms (``mel`` holds an ``stft`` and a
+``mel_scale``) pass ``trainable`` and ``backend`` on to their children.
 """
 
 from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from .errors import ParameterError
+from .kinds import FEATURES, POWER, SPECTRAL_KINDS, WAVEFORM, SignalInfo
 from .params import Param, resolve_params, to_plain
-
-#: Kinds of data flowing between pipeline steps.
-WAVEFORM = "waveform"
-COMPLEX = "complex"  # complex spectrogram
-MAGNITUDE = "magnitude"  # |X|
-POWER = "power"  # |X| ** 2
-PHASE = "phase"  # angle of X
-DECIBELS = "decibels"
-FEATURES = "features"  # real-valued coefficients (e.g. MFCC)
-SPECTRAL_KINDS = frozenset({COMPLEX, MAGNITUDE, POWER, PHASE, DECIBELS, FEATURES})
 
 BACKEND_PARAM = Param(
     "backend",
@@ -54,13 +56,111 @@ BACKEND_PARAM = Param(
 )
 TRAINABLE_PARAM = Param("trainable", False, "make the kernels nn.Parameters that receive gradients", type="bool")
 
+__all__ = [
+    "BACKEND_PARAM",
+    "TRAINABLE_PARAM",
+    "Batch",
+    "ConvTransform",
+    "KernelList",
+    "KernelTransform",
+    "SpectrogramStep",
+    "constant",
+]
+
+
+class Batch(NamedTuple):
+    """How a folded batch ``(N, *core)`` maps back to examples.
+
+    ``N = examples * group``: row ``i`` belongs to example ``i // group``. A ``(time,)`` input is one
+    example of one row, ``(batch, time)`` has ``batch`` examples of one row each and
+    ``(batch, channels, time)`` has ``batch`` examples of ``channels`` rows: an example is a batch
+    item with all its channels, as librosa treats a multichannel clip. Per-example operations
+    (a ``top_db`` floor, ``ref="max"``) group rows with it.
+
+    Examples
+    --------
+    >>> Batch.of((4, 2), 8)
+    Batch(leading=[4, 2], examples=4, group=2)
+    """
+
+    leading: list[int]
+    examples: int
+    group: int
+
+    @staticmethod
+    def of(leading: Sequence[int], rows: int) -> Batch:
+        """The batch of a folded input with leading dims ``leading`` and ``rows`` folded rows."""
+        leading = [int(d) for d in leading]
+        examples = leading[0] if leading else 1
+        return Batch(leading, examples, rows // examples if examples else 1)
+
+
+class _Constant:
+    __slots__ = ("array",)
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+
+
+def constant(array: Any) -> Any:
+    """Mark a kernel returned by ``build_kernels`` as never trainable (a low-pass filter, a scale).
+
+    Examples
+    --------
+    >>> class Halve(KernelTransform):
+    ...     name = "halve"
+    ...     params = (TRAINABLE_PARAM,)
+    ...     def build_kernels(self):
+    ...         return {"gain": constant(np.array(0.5))}
+    ...     def compute(self, x, batch):
+    ...         return x * self.gain
+    ...     def output_info(self, upstream=None):
+    ...         return SignalInfo(WAVEFORM)
+    >>> Halve(trainable=True).trainable_kernels
+    ()
+    """
+    return _Constant(array)
+
+
+class KernelList(nn.Module):
+    """A list of kernels registered on a transform: buffers when frozen, parameters when trainable.
+
+    Built by :class:`KernelTransform` when ``build_kernels`` returns a list for a name; index and
+    iterate it like a list (``self.octave_kernels[0]``, ``for k in self.octave_kernels``). State-dict
+    keys are ``name.0``, ``name.1``, ...
+    """
+
+    def __init__(self, tensors: Sequence[Tensor], *, trainable: bool) -> None:
+        super().__init__()
+        self._count = len(tensors)
+        for i, tensor in enumerate(tensors):
+            if trainable and tensor.is_floating_point():
+                self.register_parameter(str(i), nn.Parameter(tensor))
+            else:
+                self.register_buffer(str(i), tensor, persistent=False)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> Tensor:
+        if not -self._count <= index < self._count:
+            raise IndexError(f"kernel index {index} out of range for {self._count} kernels")
+        return getattr(self, str(index % self._count))
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (getattr(self, str(i)) for i in range(self._count))
+
+    def tensors(self) -> list[Tensor]:
+        """The kernels as a plain list (what functional code takes)."""
+        return list(self)
+
 
 class KernelTransform(nn.Module):
     """Base class of every registered transform.
 
-    Subclasses declare ``name``, ``params`` and the data kinds they accept and produce, and
-    implement :meth:`build_kernels` and :meth:`analyse` (and usually :meth:`pad` and
-    :meth:`post_process`). Everything else (validation, kernel registration, input folding, dtype
+    Subclasses declare ``name``, ``params`` and ``input_kinds``, and implement
+    :meth:`build_kernels` (optional), :meth:`compute` and :meth:`output_info`. Everything else
+    (validation, kernel registration, trainability, backend choice, input folding, dtype
     handling, configuration) lives here once.
 
     Parameters
@@ -73,7 +173,8 @@ class KernelTransform(nn.Module):
     config : Mapping[str, object]
         The validated parameters, defaults filled in (read-only).
     backend : str
-        The computation path in use, ``"conv"`` or ``"fft"``.
+        The computation path in use, ``"conv"`` or ``"fft"`` (for a composite, ``"fft"`` only when
+        every child with a choice uses it).
     check_input : bool
         When ``True``, ``forward`` raises ``ValueError`` on NaN or Inf input. Off by default since the
         check synchronises with the device on every call.
@@ -94,6 +195,8 @@ class KernelTransform(nn.Module):
     input_kinds: ClassVar[frozenset[str]] = frozenset({WAVEFORM})
     #: Number of trailing dimensions of one example: 1 for waveforms (time), 2 for spectrograms.
     core_dims: ClassVar[int] = 1
+    #: Name of the faster equal path this transform's own kernels offer (``"fft"``), if any.
+    fast_path: ClassVar[str | None] = None
 
     # ------------------------------------------------------------------------------------------
     # construction
@@ -108,78 +211,132 @@ class KernelTransform(nn.Module):
 
     def __init__(self, **params: Any) -> None:
         super().__init__()
-        config = resolve_params(self.params, params, owner=type(self).__name__)
+        owner = type(self).__name__
+        config = resolve_params(self.params, params, owner=owner)
         self._given: frozenset[str] = frozenset(params)
-        config = self.validate_config(config)
-        self.config: Mapping[str, Any] = FrozenConfig(config)
-        self.backend: str = self._resolve_backend()
+        checked = self.validate_config(config)
+        if not isinstance(checked, dict):
+            raise TypeError(
+                f"{owner}.validate_config returned {type(checked).__name__}; it must return the config dict "
+                "(the one it was given, possibly with derived values filled in)"
+            )
+        self.config: Mapping[str, Any] = FrozenConfig(checked)
         self.check_input: bool = False
         self.setup()
+        self._backend: str | None = self._resolve_backend()
         self._kernel_names: tuple[str, ...] = ()
         self._register_kernels(self.build_kernels())
 
     def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        """Check relations between parameters and fill derived defaults; return the config.
+        """Check relations between parameters, fill derived defaults, and **return** the config.
 
-        Raise :class:`~nnaudio_core.errors.ParameterError` naming the parameter, its value and
-        what is allowed. Runs before any kernel is built.
+        Runs before any kernel is built. Raise :class:`~nnaudio_core.errors.ParameterError` (a
+        ``ValueError``) naming the parameter, its value and what is allowed; a spec reports it with
+        the spec path (``pipeline[0].stft.win_length``).
         """
         return config
 
     def setup(self) -> None:
-        """Set derived plain attributes used by the kernels and by ``forward`` (optional)."""
+        """Set derived plain attributes and build child transforms (optional)."""
 
-    def build_kernels(self) -> dict[str, np.ndarray | Tensor]:
-        """Return the named kernels (float64 numpy arrays or tensors) for the current config."""
+    def build_kernels(self) -> dict[str, Any]:
+        """Return the kernels for the current config: ``{name: array}`` or ``{name: [arrays]}``.
+
+        Arrays are float64 numpy arrays or tensors (integer index arrays are allowed); a list is
+        registered as a :class:`KernelList`. Wrap a kernel in :func:`constant` to keep it out of
+        training. ``self.backend`` is already resolved here.
+        """
         return {}
 
-    def has_fft_path(self) -> bool:
-        """Whether this configuration has a faster path computing the same function."""
-        return False
-
-    def kernel_is_trainable(self, name: str) -> bool:
-        """Whether kernel ``name`` becomes an ``nn.Parameter``; default: the ``trainable`` parameter."""
+    @property
+    def trains_kernels(self) -> bool:
+        """Whether this transform's own kernels become parameters: its ``trainable`` parameter."""
         return bool(self.config.get("trainable", False))
 
-    def _resolve_backend(self) -> str:
-        requested = self.config.get("backend", "conv")
-        frozen = not self.config.get("trainable", False)
+    def fast_path_available(self) -> bool:
+        """Whether this configuration can use :attr:`fast_path` (e.g. the FFT grid only)."""
+        return self.fast_path is not None
+
+    def _resolve_backend(self) -> str | None:
+        """The path of this transform's own kernels; ``None`` when it has no choice of its own."""
+        requested = self.config.get("backend")
+        if requested is None:
+            return None
+        if self.fast_path is None:
+            if requested not in ("auto", "conv") and not self.child_transforms():
+                raise ParameterError("backend", requested, f"{self.name} has no {requested} path; use 'conv' or 'auto'")
+            return None  # a composite: its children chose
+        available = self.fast_path_available()
         if requested == "auto":
-            return "fft" if frozen and self.has_fft_path() else "conv"
-        if requested == "fft":
-            if not self.has_fft_path():
+            return self.fast_path if available and not self.trains_kernels else "conv"
+        if requested == self.fast_path:
+            if not available:
                 raise ParameterError(
-                    "backend", requested, f"this {self.name} configuration has no fft path; use 'conv' or 'auto'"
+                    "backend", requested,
+                    f"this {self.name} configuration has no {requested} path; use 'conv' or 'auto'",
                 )
-            if not frozen:
+            if self.trains_kernels:
                 raise ParameterError(
-                    "backend", requested, "the fft path uses fixed kernels; with trainable=True use 'conv' or 'auto'"
+                    "backend", requested,
+                    f"the {requested} path uses fixed kernels; with trainable=True use 'conv' or 'auto'",
                 )
         return requested
 
+    @property
+    def backend(self) -> str:
+        """The computation path in use: ``"conv"`` or the fast path (``"fft"``)."""
+        if self._backend is not None:
+            return self._backend
+        paths = [child.backend for child in self.child_transforms() if "backend" in child.config]
+        return paths[0] if paths and all(p == paths[0] for p in paths) else "conv"
+
+    def child_transforms(self) -> list[KernelTransform]:
+        """The transforms this one is composed of (direct children), in registration order."""
+        return [m for m in self.children() if isinstance(m, KernelTransform)]
+
     def _register_kernels(self, kernels: Mapping[str, Any]) -> None:
         dtype = torch.get_default_dtype()
+        trainable = self.trains_kernels
         names = []
-        for name, array in kernels.items():
-            tensor = _as_tensor(array, dtype)
-            if self.kernel_is_trainable(name):
-                self.register_parameter(name, nn.Parameter(tensor))
+        for name, value in kernels.items():
+            fixed = isinstance(value, _Constant)
+            value = value.array if fixed else value
+            if isinstance(value, (list, tuple)):
+                tensors = [_as_tensor(v, dtype) for v in value]
+                self.add_module(name, KernelList(tensors, trainable=trainable and not fixed))
             else:
-                self.register_buffer(name, tensor, persistent=False)
+                tensor = _as_tensor(value, dtype)
+                if trainable and not fixed and tensor.is_floating_point():
+                    self.register_parameter(name, nn.Parameter(tensor))
+                else:
+                    self.register_buffer(name, tensor, persistent=False)
             names.append(name)
         self._kernel_names = tuple(names)
 
+    def _own_kernel_tensors(self) -> Iterator[tuple[str, Tensor]]:
+        for name in self._kernel_names:
+            value = getattr(self, name)
+            if isinstance(value, KernelList):
+                for i, tensor in enumerate(value):
+                    yield f"{name}.{i}", tensor
+            else:
+                yield name, value
+
     def _apply(self, fn: Any, recurse: bool = True) -> KernelTransform:
-        frozen = [n for n in self._kernel_names if not isinstance(getattr(self, n), nn.Parameter)]
-        before = {n: getattr(self, n).dtype for n in frozen}
+        frozen = {n: t.dtype for n, t in self._own_kernel_tensors() if not isinstance(t, nn.Parameter)}
         super()._apply(fn, recurse)
-        changed = [n for n in frozen if getattr(self, n).dtype != before[n] and getattr(self, n).is_floating_point()]
+        changed = {
+            n: t for n, t in self._own_kernel_tensors()
+            if n in frozen and t.dtype != frozen[n] and t.is_floating_point()
+        }
         if changed:
             # Re-derive from the float64 definition rather than widening a rounded copy.
-            fresh = self.build_kernels()
-            for n in changed:
-                old = getattr(self, n)
-                setattr(self, n, _as_tensor(fresh[n], old.dtype).to(old.device))
+            fresh = {n: (v.array if isinstance(v, _Constant) else v) for n, v in self.build_kernels().items()}
+            for key, old in changed.items():
+                name, _, index = key.partition(".")
+                array = fresh[name][int(index)] if index else fresh[name]
+                holder = getattr(self, name) if index else self
+                setattr(holder, index or name, _as_tensor(array, old.dtype).to(old.device))
         return self
 
     # ------------------------------------------------------------------------------------------
@@ -200,12 +357,12 @@ class KernelTransform(nn.Module):
         torch.Tensor
             The result with the same leading dimensions as ``x``.
         """
-        leading, folded = self.fold_input(x)
-        out = self.compute(folded)
-        return out.reshape(leading + out.shape[1:])
+        folded, batch = self.fold(x)
+        out = self.compute(folded, batch)
+        return out.reshape(batch.leading + list(out.shape[1:]))
 
-    def fold_input(self, x: Tensor) -> tuple[tuple[int, ...], Tensor]:
-        """Validate ``x`` and fold its leading dimensions into one batch dimension."""
+    def fold(self, x: Tensor) -> tuple[Tensor, Batch]:
+        """Validate ``x`` and fold its leading dimensions into one: ``(N, *core)`` and its :class:`Batch`."""
         if not isinstance(x, Tensor):
             raise TypeError(f"{self.name}: expected a torch.Tensor, got {type(x).__name__}")
         core = self.core_dims
@@ -227,46 +384,74 @@ class KernelTransform(nn.Module):
         if self.check_input and not bool(torch.isfinite(x).all()):
             raise ValueError(f"{self.name}: input contains NaN or Inf (check_input is on)")
         leading = tuple(x.shape[:-core])
-        return leading, x.reshape((-1,) + tuple(x.shape[-core:]))
+        folded = x.reshape((-1,) + tuple(x.shape[-core:]))
+        return folded, Batch.of(leading, folded.shape[0])
 
     @property
     def kernel_dtype(self) -> torch.dtype | None:
-        """Floating dtype of the kernels, or ``None`` for a transform without kernels."""
-        for name in self._kernel_names:
-            tensor = getattr(self, name)
+        """Floating dtype of the kernels (own, else the children's), or ``None`` without any."""
+        for _, tensor in self._own_kernel_tensors():
             if tensor.is_floating_point():
                 return tensor.dtype
+        for child in self.child_transforms():
+            if child.kernel_dtype is not None:
+                return child.kernel_dtype
         return None
 
     def validate_input(self, x: Tensor) -> None:
         """Raise ``ValueError`` when ``x`` cannot be transformed (e.g. too short); optional."""
 
-    def compute(self, x: Tensor) -> Tensor:
-        """Transform a batch ``(N, *core)``; by default ``post_process(analyse(pad(x)))``."""
-        return self.post_process(self.analyse(self.pad(x)))
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
+        """Transform a folded batch ``x`` of shape ``(N, *core)``; return ``(N, ...)``.
 
-    def pad(self, x: Tensor) -> Tensor:
-        """Pad the folded input before analysis (identity by default)."""
-        return x
-
-    def analyse(self, x: Tensor) -> Tensor:
-        """Apply the kernels (conv1d or the equal FFT path)."""
-        raise NotImplementedError(f"{type(self).__name__} must implement analyse()")
-
-    def post_process(self, y: Tensor) -> Tensor:
-        """Turn the analysis result into the output format (identity by default)."""
-        return y
+        ``batch`` says which rows belong to one example; only per-example operations need it. A
+        composite calls its children's ``compute`` with the same ``batch``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement compute(x, batch)")
 
     # ------------------------------------------------------------------------------------------
-    # kinds, configuration, description
+    # kinds, metadata, configuration
     # ------------------------------------------------------------------------------------------
-    def output_kind(self, input_kind: str = WAVEFORM) -> str:
-        """Kind of data produced from ``input_kind``; raise ``ValueError`` if it is not accepted."""
-        raise NotImplementedError(f"{type(self).__name__} must implement output_kind()")
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        """Describe the output for an input described by ``upstream``.
+
+        ``upstream=None`` means the input this transform assumes on its own (a waveform at its
+        ``sr`` for waveform transforms). Raise ``ValueError`` when ``upstream.kind`` is not accepted.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement output_info()")
+
+    def output_kind(self, input_kind: str | None = None) -> str:
+        """Kind of data produced from ``input_kind`` (default: the first accepted kind)."""
+        upstream = None if input_kind is None else SignalInfo(input_kind, axes=_axes_of(input_kind))
+        return self.output_info(upstream).kind
 
     def accepts(self, input_kind: str) -> bool:
         """Whether this transform can consume data of ``input_kind``."""
         return input_kind in self.input_kinds
+
+    def check_upstream(self, upstream: SignalInfo | None) -> SignalInfo | None:
+        """Raise ``ValueError`` unless ``upstream`` (when given) has an accepted kind; return it."""
+        if upstream is not None and upstream.kind not in self.input_kinds:
+            raise ValueError(
+                f"{self.name} takes {' or '.join(sorted(self.input_kinds))} input, not {upstream.kind}"
+            )
+        return upstream
+
+    def example_input(self, *leading: int, length: int = 8192, seed: int = 0) -> Tensor:
+        """A valid random input with leading dims ``leading`` (for tests and ``check_transform``)."""
+        generator = torch.Generator().manual_seed(seed)
+        dtype = self.kernel_dtype or torch.get_default_dtype()
+        return torch.randn(*leading, length, generator=generator, dtype=dtype)
+
+    @property
+    def frozen(self) -> bool:
+        """Whether no kernel of this transform or its children is an ``nn.Parameter``."""
+        return not any(True for _ in self.parameters())
+
+    @property
+    def trainable_kernels(self) -> tuple[str, ...]:
+        """Names of this transform's own kernels that are ``nn.Parameter`` objects."""
+        return tuple(n for n, t in self._own_kernel_tensors() if isinstance(t, nn.Parameter))
 
     def get_config(self) -> dict[str, Any]:
         """Return the parameters (plain YAML types) that rebuild this transform.
@@ -279,11 +464,6 @@ class KernelTransform(nn.Module):
         """Return a one-step spec dict for :func:`nnaudio_core.build_transform`."""
         return {"pipeline": [{self.name: self.get_config()}]}
 
-    @property
-    def trainable_kernels(self) -> tuple[str, ...]:
-        """Names of the kernels that are ``nn.Parameter`` objects."""
-        return tuple(n for n in self._kernel_names if isinstance(getattr(self, n), nn.Parameter))
-
     def extra_repr(self) -> str:
         defaults = {p.name: p.default for p in self.params}
         shown = [
@@ -294,6 +474,88 @@ class KernelTransform(nn.Module):
         if "backend" in self.config:
             shown.append(f"backend in use={self.backend!r}")
         return ", ".join(shown)
+
+
+class ConvTransform(KernelTransform):
+    """The template of conv-style transforms: ``compute = post_process(analyse(pad(x)))``.
+
+    Subclasses implement :meth:`analyse` and usually :meth:`pad` and :meth:`post_process`; none of
+    them sees the batch grouping (they act on each row alone).
+    """
+
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
+        return self.post_process(self.analyse(self.pad(x)))
+
+    def pad(self, x: Tensor) -> Tensor:
+        """Pad the folded input ``(N, time)`` before analysis (identity by default)."""
+        return x
+
+    def analyse(self, x: Tensor) -> Tensor:
+        """Apply the kernels (conv1d or the equal fast path)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement analyse()")
+
+    def post_process(self, y: Tensor) -> Tensor:
+        """Turn the analysis result into the output format (identity by default)."""
+        return y
+
+
+class SpectrogramStep(KernelTransform):
+    """Base of the steps that take a spectrogram: core shape ``(freq, frames)``.
+
+    A subclass sets ``input_kinds`` (a subset of the spectral kinds), implements :meth:`compute`
+    and :meth:`output_info`, and overrides :meth:`expected_rows` when it needs a given number of
+    frequency rows: inputs with another number are rejected with a message saying what was built
+    for, and specs are checked against the step before at build time.
+    """
+
+    core_dims = 2
+    input_kinds: ClassVar[frozenset[str]] = frozenset({POWER})
+
+    def expected_rows(self) -> int | None:
+        """Number of frequency rows (dim -2) the step was built for, or ``None`` for any."""
+        return None
+
+    def rows_hint(self) -> str:
+        """How to build the step for another number of rows (appended to the row error)."""
+        return ""
+
+    def validate_input(self, x: Tensor) -> None:
+        self.check_rows(x.shape[-2], f"input of shape {tuple(x.shape)}")
+
+    def check_rows(self, rows: int | None, what: str) -> None:
+        """Raise ``ValueError`` when ``rows`` differs from :meth:`expected_rows`."""
+        expected = self.expected_rows()
+        if expected is not None and rows is not None and rows != expected:
+            hint = self.rows_hint()
+            raise ValueError(
+                f"{self.name}: {what} has {rows} frequency rows (dim -2); this step was built for {expected} rows"
+                f"{'; ' + hint if hint else ''}"
+            )
+
+    def check_upstream(self, upstream: SignalInfo | None) -> SignalInfo | None:
+        upstream = super().check_upstream(upstream)
+        if upstream is not None:
+            self.check_rows(upstream.rows, f"the step before ({upstream.kind})")
+        return upstream
+
+    def example_input(self, *leading: int, length: int = 16, seed: int = 0) -> Tensor:
+        """Random non-negative spectrogram values with :meth:`expected_rows` rows (``length`` frames)."""
+        generator = torch.Generator().manual_seed(seed)
+        dtype = self.kernel_dtype or torch.get_default_dtype()
+        rows = self.expected_rows() or 32
+        return torch.rand(*leading, rows, length, generator=generator, dtype=dtype) + 0.01
+
+    def passthrough_info(self, upstream: SignalInfo | None, kind: str, **changes: Any) -> SignalInfo:
+        """``upstream`` checked and relabelled ``kind`` (with ``changes``), the common step output."""
+        upstream = self.check_upstream(upstream)
+        base = upstream if upstream is not None else SignalInfo(kind, axes=("freq", "frames"))
+        return base.with_(kind=kind, **changes)
+
+
+def _axes_of(kind: str) -> tuple[str, ...]:
+    if kind == FEATURES:
+        return ("coefficient", "frames")
+    return ("freq", "frames") if kind in SPECTRAL_KINDS else ("time",)
 
 
 class FrozenConfig(dict):

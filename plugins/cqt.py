@@ -54,9 +54,10 @@ from nnaudio_core.kernels.cqt import (
     cqt_n_bins,
     max_cqt_bins,
 )
+from nnaudio_core.kinds import COMPLEX, MAGNITUDE, PHASE, POWER, SignalInfo
 from nnaudio_core.ops import magnitude, phase
 from nnaudio_core.params import Param
-from nnaudio_core.transform import BACKEND_PARAM, COMPLEX, MAGNITUDE, PHASE, POWER, TRAINABLE_PARAM, WAVEFORM
+from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, Batch, constant
 
 OUTPUT_FORMATS = ("Magnitude", "Complex", "Phase", "Power")
 OUTPUT_KINDS = {"Complex": COMPLEX, "Magnitude": MAGNITUDE, "Phase": PHASE, "Power": POWER}
@@ -171,9 +172,6 @@ class _CQTBase(KernelTransform):
             return np.sqrt(self.kernel_lengths)
         return np.full(self.n_bins, 2.0 if kind == "wrap" else 1.0)
 
-    def kernel_is_trainable(self, name: str) -> bool:
-        return bool(self.config["trainable"]) and name.startswith("cqt_kernels")
-
     @property
     def min_input_length(self) -> int:
         """Shortest input (samples): 1 when centred, else the longest kernel's grid length."""
@@ -192,10 +190,10 @@ class _CQTBase(KernelTransform):
         """Number of frames for an input of ``length`` samples."""
         return cqt_frame_count(length, self.hop_length, self.center, self.kernel_width)
 
-    def output_kind(self, input_kind: str = WAVEFORM) -> str:
-        if input_kind != WAVEFORM:
-            raise ValueError(f"{self.name} takes a waveform, not {input_kind}")
-        return OUTPUT_KINDS[self.output_format]
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        self.check_upstream(upstream)
+        return SignalInfo(OUTPUT_KINDS[self.output_format], sr=self.config["sr"], hop_length=self.hop_length,
+                          frequencies=self.frequencies, axes=("freq", "frames"))
 
     def format_output(self, real: Tensor, imag: Tensor) -> Tensor:
         """Turn the real and imaginary parts ``(N, n_bins, frames)`` into ``output_format``.
@@ -267,16 +265,14 @@ class CQT1992(_CQTBase):
     """
 
     name = "cqt1992"
+    fast_path = "fft"
     params = (*_common_params(), BACKEND_PARAM)
-
-    def has_fft_path(self) -> bool:
-        return True
 
     def build_kernels(self) -> dict[str, np.ndarray]:
         kw = self._kernel_kwargs()
         if self.backend == "conv":
             rows, _, _ = cqt_conv_kernels(**kw)
-            return {"cqt_kernels": rows[:, None, :], "scale": self._scale()}
+            return {"cqt_kernels": rows[:, None, :], "scale": constant(self._scale())}
         plan = cqt1992_fft_plan(hop_length=self.hop_length, **kw)
         self._n_fft: int = plan.n_fft
         self._frames_per_block: int = plan.frames_per_block
@@ -289,10 +285,10 @@ class CQT1992(_CQTBase):
             kernels[f"fft_bins_{i}"] = bins
         for i, weight in enumerate(plan.conv_weights):
             kernels[f"conv_kernels_{i}"] = weight[:, None, :]
-        kernels["scale"] = self._scale()
+        kernels["scale"] = constant(self._scale())
         return kernels
 
-    def compute(self, x: Tensor) -> Tensor:
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
         if self.backend == "conv":
             real, imag = cqt1992_conv(x, self.cqt_kernels, self.hop_length, self.center_index, self.center,
                                       self.pad_mode, self.scale)
@@ -358,11 +354,11 @@ class CQT2019(_CQTBase):
         kernels: dict[str, np.ndarray] = {}
         for g, weight in enumerate(plan.weights):
             kernels[f"cqt_kernels_{g}"] = weight[:, None, :]
-        kernels["lowpass"] = plan.lowpass_bank[:, None, :]
-        kernels["scale"] = self._scale()
+        kernels["lowpass"] = constant(plan.lowpass_bank[:, None, :])
+        kernels["scale"] = constant(self._scale())
         return kernels
 
-    def compute(self, x: Tensor) -> Tensor:
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
         real, imag = cqt2019(
             x,
             self.lowpass,

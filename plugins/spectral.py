@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from nnaudio_plugins.mel import (
+from nnaudio_plugins.declarations import (
+    DB_PARAMS_AMPLITUDE,
+    DB_PARAMS_POWER,
     DCT_NORM_PARAM,
     DCT_TYPE_PARAM,
     FMAX_PARAM,
@@ -30,43 +32,22 @@ from nnaudio_plugins.mel import (
     N_MELS_PARAM,
     SR_PARAM,
     check_mel_range,
-    db_params,
     filter_norm,
     mel_norm_param,
 )
 from torch import Tensor
 
-from nnaudio_core import KernelTransform, hookimpl
+from nnaudio_core import hookimpl
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.spectral import amplitude_to_db, apply_filterbank, power_to_db
 from nnaudio_core.kernels.dct import dct_matrix, lifter_weights
-from nnaudio_core.kernels.mel import filter_groups, mel_filterbank
+from nnaudio_core.kernels.mel import filter_groups, mel_filterbank, mel_frequencies
+from nnaudio_core.kinds import DECIBELS, FEATURES, MAGNITUDE, POWER, SignalInfo
 from nnaudio_core.params import Param
-from nnaudio_core.transform import DECIBELS, FEATURES, MAGNITUDE, POWER, TRAINABLE_PARAM
+from nnaudio_core.transform import TRAINABLE_PARAM, Batch, SpectrogramStep
 
 
-class _SpectrogramStep(KernelTransform):
-    """Common checks of the spectrogram-in steps."""
-
-    core_dims = 2
-
-    def output_kind(self, input_kind: str = POWER) -> str:
-        if input_kind not in self.input_kinds:
-            raise ValueError(f"{self.name} takes {' or '.join(sorted(self.input_kinds))} input, not {input_kind}")
-        return self._output_kind(input_kind)
-
-    def _output_kind(self, input_kind: str) -> str:
-        raise NotImplementedError
-
-    def _check_bins(self, x: Tensor, expected: int, what: str) -> None:
-        if x.shape[-2] != expected:
-            raise ValueError(
-                f"{self.name}: input of shape {tuple(x.shape)} has {x.shape[-2]} frequency rows (dim -2); "
-                f"this step was built for {what}"
-            )
-
-
-class MelScale(_SpectrogramStep):
+class MelScale(SpectrogramStep):
     """Map a power or magnitude spectrogram to mel bands: ``mel_basis @ S``.
 
     The kernel ``mel_basis`` of shape ``(n_mels, n_fft // 2 + 1)`` comes from
@@ -121,42 +102,53 @@ class MelScale(_SpectrogramStep):
     def setup(self) -> None:
         c = self.config
         self.n_bins: int = c["n_fft"] // 2 + 1
+        self.fmax: float = check_mel_range(dict(c))
         self._mel_basis64 = mel_filterbank(
-            sr=c["sr"], n_fft=c["n_fft"], n_mels=c["n_mels"], fmin=c["fmin"], fmax=check_mel_range(dict(c)),
-            htk=c["htk"], norm=filter_norm(c["norm"]),
+            sr=c["sr"], n_fft=c["n_fft"], n_mels=c["n_mels"], fmin=c["fmin"], fmax=self.fmax, htk=c["htk"],
+            norm=filter_norm(c["norm"]),
         )
         #: Blocks of the frozen filterbank that hold its non-zero weights (None when trainable).
-        self.blocks = None if c["trainable"] else filter_groups(self._mel_basis64)
+        self.blocks = None if self.trains_kernels else filter_groups(self._mel_basis64)
 
     def build_kernels(self) -> dict[str, np.ndarray]:
         return {"mel_basis": self._mel_basis64}
 
-    def validate_input(self, x: Tensor) -> None:
-        self._check_bins(x, self.n_bins, f"n_fft={self.config['n_fft']}, i.e. n_fft // 2 + 1 = {self.n_bins} rows; "
-                                         "set n_fft to the STFT's")
+    def expected_rows(self) -> int:
+        return self.n_bins
 
-    def compute(self, x: Tensor) -> Tensor:
+    def rows_hint(self) -> str:
+        return f"n_fft={self.config['n_fft']} gives n_fft // 2 + 1 = {self.n_bins} rows: set n_fft to the STFT's"
+
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
         return apply_filterbank(self.mel_basis, x, self.blocks)
 
-    def _output_kind(self, input_kind: str) -> str:
-        return input_kind
+    @property
+    def frequencies(self) -> np.ndarray:
+        """Centre frequency in Hz of each mel band, shape ``(n_mels,)``."""
+        c = self.config
+        return mel_frequencies(c["n_mels"] + 2, fmin=c["fmin"], fmax=self.fmax, htk=c["htk"])[1:-1]
+
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        kind = POWER if upstream is None else upstream.kind
+        sr = self.config["sr"] if upstream is None or upstream.sr is None else upstream.sr
+        return self.passthrough_info(upstream, kind, sr=sr, frequencies=self.frequencies)
 
 
-class _ToDB(_SpectrogramStep):
-    def forward(self, x: Tensor) -> Tensor:
-        """Convert ``x``; ``top_db`` applies per example (see the class docstring)."""
-        self.fold_input(x)  # shape, dtype and finiteness checks
-        return self._convert(x, batched=x.dim() > 2)
+class _ToDB(SpectrogramStep):
+    """Decibels with ``top_db`` and ``ref="max"`` per example (all rows of one ``Batch`` example)."""
 
-    def compute(self, x: Tensor) -> Tensor:
-        """Convert a folded batch ``(N, freq, frames)``; each item is its own example."""
-        return self._convert(x, batched=True)
+    #: 10 for power, 20 for amplitude.
+    multiplier: float = 10.0
 
-    def _convert(self, x: Tensor, *, batched: bool) -> Tensor:
-        raise NotImplementedError
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
+        c = self.config
+        convert = power_to_db if self.multiplier == 10.0 else amplitude_to_db
+        grouped = x.reshape([batch.examples, -1] + list(x.shape[1:]))
+        db = convert(grouped, ref=c["ref"], amin=c["amin"], top_db=c["top_db"], batched=True)
+        return db.reshape(x.shape)
 
-    def _output_kind(self, input_kind: str) -> str:
-        return DECIBELS
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        return self.passthrough_info(upstream, DECIBELS)
 
 
 class PowerToDB(_ToDB):
@@ -191,11 +183,8 @@ class PowerToDB(_ToDB):
 
     name = "power_to_db"
     input_kinds = frozenset({POWER})
-    params = db_params(1e-10)
-
-    def _convert(self, x: Tensor, *, batched: bool) -> Tensor:
-        c = self.config
-        return power_to_db(x, ref=c["ref"], amin=c["amin"], top_db=c["top_db"], batched=batched)
+    params = DB_PARAMS_POWER
+    multiplier = 10.0
 
 
 class AmplitudeToDB(_ToDB):
@@ -225,14 +214,11 @@ class AmplitudeToDB(_ToDB):
 
     name = "amplitude_to_db"
     input_kinds = frozenset({MAGNITUDE})
-    params = db_params(1e-5)
-
-    def _convert(self, x: Tensor, *, batched: bool) -> Tensor:
-        c = self.config
-        return amplitude_to_db(x, ref=c["ref"], amin=c["amin"], top_db=c["top_db"], batched=batched)
+    params = DB_PARAMS_AMPLITUDE
+    multiplier = 20.0
 
 
-class DCT(_SpectrogramStep):
+class DCT(SpectrogramStep):
     """Type-II DCT along the frequency axis, keeping the first ``n_coefficients`` (cepstral coefficients).
 
     ``y = dct_basis @ x`` with the kernel ``dct_basis`` of shape ``(n_coefficients, n_bands)``:
@@ -272,6 +258,7 @@ class DCT(_SpectrogramStep):
         DCT_TYPE_PARAM,
         DCT_NORM_PARAM,
         LIFTER_PARAM,
+        TRAINABLE_PARAM,
     )
 
     def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
@@ -282,23 +269,22 @@ class DCT(_SpectrogramStep):
             )
         return config
 
-    def kernel_is_trainable(self, name: str) -> bool:
-        return False
-
     def build_kernels(self) -> dict[str, np.ndarray]:
         c = self.config
         basis = dct_matrix(c["n_bands"], c["n_coefficients"], norm=c["norm"])
         return {"dct_basis": basis * lifter_weights(c["n_coefficients"], c["lifter"])[:, None]}
 
-    def validate_input(self, x: Tensor) -> None:
-        self._check_bins(x, self.config["n_bands"], f"n_bands={self.config['n_bands']}; set n_bands to the mel step's "
-                                                    "n_mels")
+    def expected_rows(self) -> int:
+        return self.config["n_bands"]
 
-    def compute(self, x: Tensor) -> Tensor:
+    def rows_hint(self) -> str:
+        return f"n_bands={self.config['n_bands']}: set n_bands to the mel step's n_mels"
+
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
         return torch.matmul(self.dct_basis, x)
 
-    def _output_kind(self, input_kind: str) -> str:
-        return FEATURES
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        return self.passthrough_info(upstream, FEATURES, frequencies=None, axes=("coefficient", "frames"))
 
 
 @hookimpl

@@ -13,19 +13,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from nnaudio_core import KernelTransform, hookimpl
+from nnaudio_core import hookimpl
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.spectral import power_spectrum
 from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kernels, stft_window
+from nnaudio_core.kinds import COMPLEX, MAGNITUDE, PHASE, POWER, SignalInfo
 from nnaudio_core.ops import magnitude, phase, strided_conv1d
 from nnaudio_core.params import Param
-from nnaudio_core.transform import BACKEND_PARAM, COMPLEX, MAGNITUDE, PHASE, POWER, TRAINABLE_PARAM, WAVEFORM
+from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, ConvTransform
 
 OUTPUT_FORMATS = ("Complex", "Magnitude", "Phase", "Power")
 OUTPUT_KINDS = {"Complex": COMPLEX, "Magnitude": MAGNITUDE, "Phase": PHASE, "Power": POWER}
 
 
-class STFT(KernelTransform):
+class STFT(ConvTransform):
     """Short-time Fourier transform of a waveform, as a conv1d with (optionally trainable) kernels.
 
     Frame ``t`` is ``X[k, t] = sum_n x[t * hop_length + n - pad] * w[n] * exp(-2j pi f_k n / sr)``,
@@ -75,6 +76,7 @@ class STFT(KernelTransform):
     """
 
     name = "stft"
+    fast_path = "fft"
     params = (
         Param("n_fft", 2048, "frame length in samples", type="int", low=1),
         Param("win_length", None, "window length (None: n_fft)", type="int", low=1, optional=True),
@@ -135,7 +137,7 @@ class STFT(KernelTransform):
         #: Analysis frequency of each bin in Hz, shape (freq_bins,).
         self.frequencies: np.ndarray = self.bins * c["sr"] / self.n_fft
 
-    def has_fft_path(self) -> bool:
+    def fast_path_available(self) -> bool:
         return self.config["freq_scale"] == "no"
 
     def build_kernels(self) -> dict[str, np.ndarray]:
@@ -145,10 +147,10 @@ class STFT(KernelTransform):
         real, imag = fourier_kernels(window, self.bins)
         return {"fourier": np.concatenate([real, imag])[:, None, :]}
 
-    def output_kind(self, input_kind: str = WAVEFORM) -> str:
-        if input_kind != WAVEFORM:
-            raise ValueError(f"stft takes a waveform, not {input_kind}")
-        return OUTPUT_KINDS[self.output_format]
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        self.check_upstream(upstream)
+        return SignalInfo(OUTPUT_KINDS[self.output_format], sr=self.config["sr"], hop_length=self.hop_length,
+                          frequencies=self.frequencies, axes=("freq", "frames"))
 
     @property
     def min_input_length(self) -> int:

@@ -167,25 +167,31 @@ def test_double_precision_rebuilds_kernels():
 # training
 # ------------------------------------------------------------------------------------------------
 def test_trainable_kernels_are_parameters_and_get_gradients():
-    layer = MFCC(sr=16000, n_fft=256, hop_length=128, n_mels=24, n_mfcc=12, trainable_mel=True, trainable_STFT=True)
-    assert layer.mel.trainable_kernels == ("mel_basis",)
+    layer = MFCC(sr=16000, n_fft=256, hop_length=128, n_mels=24, n_mfcc=12, trainable=True)
+    assert layer.mel.mel_scale.trainable_kernels == ("mel_basis",)
     assert layer.mel.stft.trainable_kernels == ("fourier",)
-    assert layer.mel.stft.backend == "conv"
-    assert {n for n, _ in layer.named_parameters()} == {"mel.mel_basis", "mel.stft.fourier"}
+    assert layer.dct.trainable_kernels == ("dct_basis",)
+    assert layer.mel.stft.backend == "conv" and layer.backend == "conv" and not layer.frozen
+    assert {n for n, _ in layer.named_parameters()} == {"mel.mel_scale.mel_basis", "mel.stft.fourier",
+                                                          "dct.dct_basis"}
     layer(torch.randn(2, 4000)).square().mean().backward()
     assert float(layer.mel.mel_basis.grad.abs().sum()) > 0
     assert float(layer.mel.stft.fourier.grad.abs().sum()) > 0
     # a trainable filterbank is applied whole: weights outside the triangles learn too
     outside = layer.mel.mel_basis.detach() == 0
-    assert layer.mel.blocks is None and bool((layer.mel.mel_basis.grad[outside] != 0).any())
+    assert layer.mel.mel_scale.blocks is None and bool((layer.mel.mel_basis.grad[outside] != 0).any())
     frozen = MelSpectrogram()
-    assert frozen.trainable_kernels == () and list(frozen.parameters()) == []
-    assert frozen.backend == "fft" and len(frozen.blocks) > 1
+    assert frozen.frozen and list(frozen.parameters()) == []
+    assert frozen.backend == "fft" and len(frozen.mel_scale.blocks) > 1
+    parts = MFCC(trainable_filters=True)
+    assert {n for n, _ in parts.named_parameters()} == {"mel.mel_scale.mel_basis"} and parts.backend == "fft"
+    assert {n for n, _ in MelSpectrogram(trainable=True, trainable_stft=False).named_parameters()} == {
+        "mel_scale.mel_basis"}
 
 
 def test_trainable_mel_with_frozen_fft_stft():
-    layer = MelSpectrogram(sr=16000, n_fft=256, hop_length=128, n_mels=24, trainable_mel=True)
-    assert layer.backend == "fft" and layer.trainable_kernels == ("mel_basis",)
+    layer = MelSpectrogram(sr=16000, n_fft=256, hop_length=128, n_mels=24, trainable_filters=True)
+    assert layer.backend == "fft" and layer.mel_scale.trainable_kernels == ("mel_basis",)
     layer(torch.randn(4000)).sum().backward()
     assert float(layer.mel_basis.grad.abs().sum()) > 0
 
@@ -195,7 +201,7 @@ def test_toy_training_lowers_the_loss():
     torch.manual_seed(0)
     args = dict(sr=16000, n_fft=128, hop_length=64, n_mels=16)
     target_layer = MelSpectrogram(htk=True, norm=None, window="hamming", **args)
-    model = MelSpectrogram(trainable_mel=True, trainable_STFT=True, **args)
+    model = MelSpectrogram(trainable=True, **args)
     x = torch.randn(2, 1000)
     with torch.no_grad():
         target = torch.log1p(target_layer(x))
@@ -224,7 +230,8 @@ BAD = [
     (dict(power=0.0), "power", "number > 0"),
     (dict(power=-2.0), "power", "number > 0"),
     (dict(norm="area"), "norm", "'slaney'"),
-    (dict(backend="fft", trainable_STFT=True), "backend", "trainable_STFT=True"),
+    (dict(backend="fft", trainable_stft=True), "backend", "trainable_stft=True"),
+    (dict(backend="fft", trainable=True), "backend", "trainable=True"),
 ]
 BAD_MFCC = [
     (dict(n_mfcc=41, n_mels=40), "n_mfcc", "n_mfcc <= n_mels = 40"),
@@ -243,7 +250,7 @@ def no_kernels(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("a kernel was built before the parameter check")
 
-    monkeypatch.setattr("nnaudio_plugins.mel.mel_filterbank", boom)
+    monkeypatch.setattr("nnaudio_plugins.spectral.mel_filterbank", boom)
     monkeypatch.setattr(STFT, "build_kernels", boom)
     monkeypatch.setattr(MFCC, "build_kernels", boom)
 
@@ -281,8 +288,11 @@ def test_too_short_input_names_the_problem():
 def test_nnaudio_argument_names_all_exist_here():
     features = pytest.importorskip("nnAudio.features.mel")
     ours_mel = {p.name for p in MelSpectrogram.params}
-    theirs_mel = set(inspect.signature(features.MelSpectrogram).parameters) - {"verbose", "kwargs"}
-    assert theirs_mel <= ours_mel
+    # nnAudio's per-part switches are named trainable_stft / trainable_filters here (the facade
+    # nnaudio_core.Spectrogram keeps nnAudio's names)
+    renamed = {"trainable_mel", "trainable_STFT"}
+    theirs_mel = set(inspect.signature(features.MelSpectrogram).parameters) - {"verbose", "kwargs"} - renamed
+    assert theirs_mel <= ours_mel and {"trainable_stft", "trainable_filters"} <= ours_mel
     defaults = {p.name: p.default for p in MelSpectrogram.params}
     for name, param in inspect.signature(features.MelSpectrogram).parameters.items():
         if name in theirs_mel:
@@ -310,11 +320,11 @@ def test_nnaudio_mfcc_ignores_norm_and_matches_ours():
 # ------------------------------------------------------------------------------------------------
 def test_frozen_kernels_are_not_saved_and_trainable_ones_are():
     assert MFCC().state_dict() == {}
-    trained = MFCC(n_fft=256, hop_length=64, n_mels=24, n_mfcc=12, trainable_mel=True, trainable_STFT=True)
-    assert set(trained.state_dict()) == {"mel.mel_basis", "mel.stft.fourier"}
+    trained = MFCC(n_fft=256, hop_length=64, n_mels=24, n_mfcc=12, trainable=True)
+    assert set(trained.state_dict()) == {"mel.mel_scale.mel_basis", "mel.stft.fourier", "dct.dct_basis"}
     with torch.no_grad():
         trained.mel.mel_basis.mul_(1.5)
-    fresh = MFCC(n_fft=256, hop_length=64, n_mels=24, n_mfcc=12, trainable_mel=True, trainable_STFT=True)
+    fresh = MFCC(n_fft=256, hop_length=64, n_mels=24, n_mfcc=12, trainable=True)
     fresh.load_state_dict(trained.state_dict())
     x = torch.randn(2, 2000)
     assert torch.equal(fresh(x), trained(x))

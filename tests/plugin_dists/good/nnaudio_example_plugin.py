@@ -8,11 +8,12 @@ import numpy as np
 import torch.nn.functional as F
 from nnaudio_plugins.stft import STFT
 
-from nnaudio_core import KernelTransform, Param, hookimpl
-from nnaudio_core.transform import TRAINABLE_PARAM, WAVEFORM
+from nnaudio_core import ConvTransform, Param, SignalInfo, hookimpl
+from nnaudio_core.kinds import WAVEFORM
+from nnaudio_core.transform import TRAINABLE_PARAM
 
 
-class PreEmphasis(KernelTransform):
+class PreEmphasis(ConvTransform):
     """First-order pre-emphasis ``y[n] = x[n] - coefficient * x[n - 1]``."""
 
     name = "example_preemphasis"
@@ -27,8 +28,9 @@ class PreEmphasis(KernelTransform):
     def analyse(self, x):
         return F.conv1d(x, self.taps).squeeze(1)
 
-    def output_kind(self, input_kind=WAVEFORM):
-        return WAVEFORM
+    def output_info(self, upstream=None):
+        self.check_upstream(upstream)
+        return upstream if upstream is not None else SignalInfo(WAVEFORM)
 
 
 class PowerSTFT(STFT):
