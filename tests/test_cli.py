@@ -26,9 +26,9 @@ sf = pytest.importorskip("soundfile")
 from scipy.signal import resample_poly  # noqa: E402
 
 from nnaudio_core import build_transform  # noqa: E402
-from nnaudio_core.audio_io import example_audio, rational_ratio  # noqa: E402
-from nnaudio_core.extract import KILL_AFTER_ENV, Manifest, plan_jobs  # noqa: E402
-from nnaudio_core.plot import frequency_ticks, note_name  # noqa: E402
+from nnaudio_core.app.audio_io import example_audio, rational_ratio  # noqa: E402
+from nnaudio_core.app.extract import KILL_AFTER_ENV, Manifest, plan_jobs  # noqa: E402
+from nnaudio_core.app.plot import frequency_ticks, note_name  # noqa: E402
 
 TESTS = Path(__file__).parent
 GOOD_PLUGIN_DIST = TESTS / "plugin_dists" / "good"
@@ -77,7 +77,7 @@ def nnaudio(*args: str | os.PathLike, **options) -> subprocess.CompletedProcess:
 
 
 def decode(path: Path, *, sample_rate: float = SR, channels: str = "mono") -> np.ndarray:
-    """The documented preprocessing, written out independently of nnaudio_core.audio_io."""
+    """The documented preprocessing, written out independently of nnaudio_core.app.audio_io."""
     data, rate = sf.read(path, dtype="float64", always_2d=True)
     x = data.mean(axis=1) if channels == "mono" else data.T
     if rate != sample_rate:

@@ -62,7 +62,7 @@ def _spec_name(label: str, data: dict[str, Any]) -> str:
 
 def _load_pipeline(spec: str, device: str | None) -> tuple[Any, str, dict[str, Any]]:
     """Build a spec's pipeline; return it with the spec's label and raw dict."""
-    from .spec import build_transform, load_spec
+    from ..spec import build_transform, load_spec
 
     data, label = load_spec(spec)
     return build_transform(data, device=device), label, data
@@ -70,7 +70,7 @@ def _load_pipeline(spec: str, device: str | None) -> tuple[Any, str, dict[str, A
 
 def _channels(option: str | None, data: dict[str, Any]) -> str:
     """``--channels`` when given, else the spec's ``channels`` key (default ``mono``)."""
-    from .spec import normalise_spec
+    from ..spec import normalise_spec
 
     return option or normalise_spec(data)["channels"]
 
@@ -163,7 +163,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     """Print every registered transform with its aliases and providing distribution."""
     import inspect
 
-    from .registry import REGISTRY
+    from ..registry import REGISTRY
 
     rows = [("transform", "aliases", "provided by", "plugin", "summary")]
     for entry in REGISTRY.entries():
@@ -180,7 +180,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     """Print the parameters, defaults and documentation of one transform."""
-    from .registry import describe_transform
+    from ..registry import describe_transform
 
     info = describe_transform(args.name)
     print(info)
@@ -195,9 +195,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check a spec and print the pipeline it builds, or the first error with its spec path."""
     import yaml
 
+    from ..errors import SpecError
+    from ..spec import build_transform, load_spec, normalise_spec, resolve_device
     from .audio_io import spec_sample_rate
-    from .errors import SpecError
-    from .spec import build_transform, load_spec, normalise_spec, resolve_device
 
     label = args.spec
     try:
@@ -281,7 +281,7 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nnaudio`` command."""
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="nnaudio",
@@ -347,8 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nnaudio`` console script; returns the exit status."""
+    from ..errors import PluginError, SpecError, UnknownTransformError
     from .audio_io import MissingExtraError
-    from .errors import PluginError, SpecError, UnknownTransformError
 
     args = build_parser().parse_args(argv)
     previous = warnings.showwarning

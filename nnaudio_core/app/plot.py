@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from ..transform import COMPLEX, DECIBELS, FEATURES, MAGNITUDE, PHASE, POWER, WAVEFORM
 from .audio_io import import_optional
-from .transform import COMPLEX, DECIBELS, FEATURES, MAGNITUDE, PHASE, POWER, WAVEFORM
 
 NOTE_NAMES = ("C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B")
 AMIN = 1e-10  # floor before taking the log, as librosa's amplitude_to_db

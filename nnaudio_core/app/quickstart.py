@@ -1,6 +1,6 @@
 """Quick start: run the bundled ``stft`` spec on a synthesized signal and print what came out.
 
-Run with ``python -m nnaudio_core.quickstart``.
+Run with ``python -m nnaudio_core.app.quickstart``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 import numpy as np
 import torch
 
-from . import available_transforms, build_transform
+from .. import available_transforms, build_transform
 
 
 def synthesize(sr: int = 22050, seconds: float = 3.0) -> torch.Tensor:

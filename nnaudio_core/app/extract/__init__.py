@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .audio_io import AUDIO_EXTENSIONS, AudioError, find_audio_files, import_optional, read_audio, spec_sample_rate
+from ..audio_io import AUDIO_EXTENSIONS, AudioError, find_audio_files, import_optional, read_audio, spec_sample_rate
 
 MANIFEST_NAME = "manifest.jsonl"
 SETTINGS_NAME = "nnaudio-extract.json"
