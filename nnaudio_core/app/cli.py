@@ -95,13 +95,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from .audio_io import AudioError, example_audio, read_audio, spec_sample_rate
+    from .audio_io import AudioError, example_audio, read_audio
     from .extract import to_numpy
+    from .metadata import output_axes
 
     pipeline, label, data = _load_pipeline(args.spec, args.device)
     name = _spec_name(label, data)
     channels = _channels(args.channels, data)
-    sample_rate = spec_sample_rate(pipeline)
+    sample_rate = output_axes(pipeline).sample_rate
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     failed = 0
@@ -197,7 +198,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     from ..errors import SpecError
     from ..spec import build_transform, load_spec, normalise_spec, resolve_device
-    from .audio_io import spec_sample_rate
+    from .metadata import output_axes
 
     label = args.spec
     try:
@@ -209,7 +210,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{label}: invalid spec", file=sys.stderr)
         print(f"  {exc}", file=sys.stderr)
         return EXIT_FAILED
-    sample_rate = spec_sample_rate(pipeline)
+    sample_rate = output_axes(pipeline).sample_rate
     print(f"{label}: valid")
     if isinstance(spec.get("description"), str):
         print(f"  description: {spec['description']}")

@@ -47,7 +47,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..audio_io import AUDIO_EXTENSIONS, AudioError, find_audio_files, import_optional, read_audio, spec_sample_rate
+from ..audio_io import AUDIO_EXTENSIONS, AudioError, find_audio_files, import_optional, read_audio
+from ..metadata import output_axes
 
 MANIFEST_NAME = "manifest.jsonl"
 SETTINGS_NAME = "nnaudio-extract.json"
@@ -376,7 +377,7 @@ def run_extract(
         raise ExtractError(f"workers={workers} is not allowed; expected >= 1")
     device = pipeline.device
     dtype = pipeline.dtype
-    sample_rate = spec_sample_rate(pipeline)
+    sample_rate = output_axes(pipeline).sample_rate
     report = ExtractReport(spec, str(input_dir), str(output_dir), workers=workers, batch_size=batch_size,
                            device=str(device))
     jobs, clashes = plan_jobs(input_dir, output_dir)
