@@ -244,12 +244,10 @@ def _device_note(device: Any, resolve_device: Any, spec_error: type[Exception]) 
 # -- extract ----------------------------------------------------------------------------------------
 def cmd_extract(args: argparse.Namespace) -> int:
     """Transform every audio file under a folder into .npy files (parallel decoding, resumable)."""
-    import json
-
     from .audio_io import import_optional
 
     import_optional("soundfile", "tqdm", purpose="nnaudio extract")
-    from .extract import ExtractError, run_extract
+    from .extract import ExtractError, run_extract, write_report
 
     pipeline, label, data = _load_pipeline(args.spec, args.device)
     try:
@@ -263,7 +261,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if report.failed:
         print(f"{len(report.failed)} files failed (reasons above); rerun to retry them")
     if args.report:
-        Path(args.report).write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_report(args.report, report.to_dict())
     if report.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if report.failed else EXIT_OK
