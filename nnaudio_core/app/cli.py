@@ -30,6 +30,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,61 +88,89 @@ def _format_shape(shape: Sequence[int]) -> str:
 
 
 # -- run --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _RunTarget:
+    """What ``nnaudio run`` applies to each file, and where it writes."""
+
+    pipeline: Any
+    name: str
+    data: dict[str, Any]
+    channels: str
+    sample_rate: float | None
+    out_dir: Path
+    args: argparse.Namespace
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Transform audio files and write each spectrogram as .npy and PNG."""
     from .audio_io import import_optional
 
     import_optional("soundfile", *([] if args.no_plot else ["matplotlib"]), purpose="nnaudio run")
-    import numpy as np
-    import torch
-
-    from .audio_io import AudioError, example_audio, read_audio
-    from .extract import to_numpy
+    from .audio_io import example_audio
     from .metadata import output_axes
 
     pipeline, label, data = _load_pipeline(args.spec, args.device)
-    name = _spec_name(label, data)
-    channels = _channels(args.channels, data)
-    sample_rate = output_axes(pipeline).sample_rate
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    failed = 0
+    target = _RunTarget(pipeline, _spec_name(label, data), data, _channels(args.channels, data),
+                        output_axes(pipeline).sample_rate, Path(args.out), args)
+    target.out_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         paths = [Path(p) for p in args.audio] or [stack.enter_context(example_audio())]
-        for path in paths:
-            try:
-                audio = read_audio(path, sample_rate=sample_rate, channels=channels)
-            except AudioError as exc:
-                _err(f"error: {path}: {exc.reason}")
-                failed += 1
-                continue
-            x = torch.from_numpy(audio.samples).to(pipeline.dtype).to(pipeline.device)
-            try:
-                _synchronize(pipeline.device)
-                start = time.perf_counter()
-                with torch.inference_mode():
-                    y = pipeline(x)
-                _synchronize(pipeline.device)
-                elapsed = time.perf_counter() - start
-            except Exception as exc:
-                _err(f"error: {path}: the transform failed: {type(exc).__name__}: {exc}")
-                failed += 1
-                continue
-            array = to_numpy(y)
-            stem = out_dir / f"{path.stem}-{name}"
-            np.save(stem.with_suffix(".npy"), array, allow_pickle=False)
-            layout = "mono" if channels == "mono" else f"{audio.source_channels} channels"
-            resampled = (f", resampled from {audio.source_sample_rate} Hz"
-                         if audio.sample_rate != audio.source_sample_rate else "")
-            print(f"{path.name}: {audio.duration:.2f} s at {audio.sample_rate:g} Hz{resampled}, {layout}")
-            print(f"  {name}: shape {_format_shape(array.shape)} {array.dtype} on {pipeline.device}, "
-                  f"{elapsed * 1000:.1f} ms")
-            written = [stem.with_suffix(".npy")]
-            if not args.no_plot:
-                written.append(_plot(array, pipeline, audio, stem.with_suffix(".png"), name=name, data=data,
-                                     source=path.name, channels=channels, top_db=args.top_db))
-            print("  wrote " + ", ".join(str(p) for p in written if p is not None))
+        failed = sum(not _run_file(path, target) for path in paths)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _run_file(path: Path, target: _RunTarget) -> bool:
+    """Transform one file, write its outputs and say what was done; ``False`` when it failed."""
+    import numpy as np
+    import torch
+
+    from .audio_io import AudioError, read_audio
+    from .extract import to_numpy
+
+    try:
+        audio = read_audio(path, sample_rate=target.sample_rate, channels=target.channels)
+    except AudioError as exc:
+        _err(f"error: {path}: {exc.reason}")
+        return False
+    x = torch.from_numpy(audio.samples).to(target.pipeline.dtype).to(target.pipeline.device)
+    try:
+        y, elapsed = _timed_transform(target.pipeline, x)
+    except Exception as exc:
+        _err(f"error: {path}: the transform failed: {type(exc).__name__}: {exc}")
+        return False
+    array = to_numpy(y)
+    stem = target.out_dir / f"{path.stem}-{target.name}"
+    np.save(stem.with_suffix(".npy"), array, allow_pickle=False)
+    print(f"{path.name}: {_describe_audio(audio, target.channels)}")
+    print(f"  {target.name}: shape {_format_shape(array.shape)} {array.dtype} on {target.pipeline.device}, "
+          f"{elapsed * 1000:.1f} ms")
+    written = [stem.with_suffix(".npy")]
+    if not target.args.no_plot:
+        written.append(_plot(array, target.pipeline, audio, stem.with_suffix(".png"), name=target.name,
+                             data=target.data, source=path.name, channels=target.channels,
+                             top_db=target.args.top_db))
+    print("  wrote " + ", ".join(str(p) for p in written if p is not None))
+    return True
+
+
+def _timed_transform(pipeline: Any, x: Any) -> tuple[Any, float]:
+    """The pipeline's output for the tensor ``x`` and the seconds it took on its device."""
+    import torch
+
+    _synchronize(pipeline.device)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        y = pipeline(x)
+    _synchronize(pipeline.device)
+    return y, time.perf_counter() - start
+
+
+def _describe_audio(audio: Any, channels: str) -> str:
+    """``"1.00 s at 22050 Hz, resampled from 16000 Hz, mono"``."""
+    layout = "mono" if channels == "mono" else f"{audio.source_channels} channels"
+    resampled = (f", resampled from {audio.source_sample_rate} Hz"
+                 if audio.sample_rate != audio.source_sample_rate else "")
+    return f"{audio.duration:.2f} s at {audio.sample_rate:g} Hz{resampled}, {layout}"
 
 
 def _plot(array: Any, pipeline: Any, audio: Any, path: Path, *, name: str, data: dict[str, Any], source: str,

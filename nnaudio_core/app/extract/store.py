@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,26 +34,28 @@ def part_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}{PART_SUFFIX}")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file renamed into place when complete."""
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary path to write; renamed to ``path`` when the block completes, removed if it fails."""
     tmp = part_path(path)
     try:
-        tmp.write_text(text, encoding="utf-8")
+        yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` via a temporary file renamed into place when complete."""
+    with _replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_npy_atomic(path: Path, array: np.ndarray) -> None:
     """Write ``array`` to ``path`` via a temporary file renamed into place when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = part_path(path)
-    try:
-        with open(tmp, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with _replacing(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, array, allow_pickle=False)
 
 
 def remove_stale_parts(output_dir: Path) -> int:
