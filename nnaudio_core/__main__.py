@@ -1,8 +1,8 @@
-"""``python -m nnaudio_core``: the ``nnaudio`` command."""
+"""``python -m nnaudio_core``: the ``nnaudio`` command (:mod:`nnaudio_core.app.cli`)."""
 
 import sys
 
-from .cli import main
+from .app.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,9 +26,9 @@ sf = pytest.importorskip("soundfile")
 from scipy.signal import resample_poly  # noqa: E402
 
 from nnaudio_core import build_transform  # noqa: E402
-from nnaudio_core.audio_io import example_audio, rational_ratio  # noqa: E402
-from nnaudio_core.extract import KILL_AFTER_ENV, Manifest, plan_jobs  # noqa: E402
-from nnaudio_core.plot import frequency_ticks, note_name  # noqa: E402
+from nnaudio_core.app.audio_io import example_audio, rational_ratio  # noqa: E402
+from nnaudio_core.app.extract import Manifest, plan_jobs  # noqa: E402
+from nnaudio_core.app.plot import frequency_ticks, note_name  # noqa: E402
 
 TESTS = Path(__file__).parent
 GOOD_PLUGIN_DIST = TESTS / "plugin_dists" / "good"
@@ -42,20 +42,46 @@ def _command() -> list[str]:
 
 NNAUDIO = _command()
 
+#: ``python -c`` program: the command, killed with SIGKILL as it starts writing output number
+#: ``KILL_AT`` (after leaving a partial temporary file, as a real kill mid-write does).
+KILLED_MIDWAY = """
+import os, signal, sys
+from nnaudio_core.app import cli
+from nnaudio_core.app.extract import store
+
+KILL_AT = int(sys.argv.pop(1))
+write, written = store.write_npy_atomic, []
+
+def write_then_die(path, array):
+    if len(written) + 1 == KILL_AT:
+        store.part_path(path).write_bytes(b"partial")
+        os.kill(os.getpid(), signal.SIGKILL)
+    write(path, array)
+    written.append(path)
+
+store.write_npy_atomic = write_then_die
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
 
 def start(*args: str | os.PathLike, env: dict[str, str] | None = None, module: bool = False,
-          pythonpath: list[Path] | None = None, cwd: Path | None = None) -> subprocess.Popen:
-    """Start the command; ``module=True`` runs ``python -m nnaudio_core`` instead of the script.
+          program: str | None = None, pythonpath: list[Path] | None = None,
+          cwd: Path | None = None) -> subprocess.Popen:
+    """Start the command; ``module=True`` runs ``python -m nnaudio_core`` instead of the script,
+    ``program`` runs ``python -c program`` (which gets ``args``).
 
     Independent commands are started together and then finished: each spends ~2-3 s importing torch
     and scipy, so running two at once keeps the file fast.
     """
-    full_env = {k: v for k, v in os.environ.items() if k != KILL_AFTER_ENV}
+    full_env = dict(os.environ)
     full_env.update(env or {})
     if pythonpath:
         paths = [*map(str, pythonpath), full_env.get("PYTHONPATH", "")]
         full_env["PYTHONPATH"] = os.pathsep.join(paths).rstrip(os.pathsep)
-    argv = [sys.executable, "-m", "nnaudio_core"] if module else NNAUDIO
+    if program is not None:
+        argv = [sys.executable, "-c", program]
+    else:
+        argv = [sys.executable, "-m", "nnaudio_core"] if module else NNAUDIO
     return subprocess.Popen([*argv, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=full_env, cwd=cwd)
 
@@ -77,7 +103,7 @@ def nnaudio(*args: str | os.PathLike, **options) -> subprocess.CompletedProcess:
 
 
 def decode(path: Path, *, sample_rate: float = SR, channels: str = "mono") -> np.ndarray:
-    """The documented preprocessing, written out independently of nnaudio_core.audio_io."""
+    """The documented preprocessing, written out independently of nnaudio_core.app.audio_io."""
     data, rate = sf.read(path, dtype="float64", always_2d=True)
     x = data.mean(axis=1) if channels == "mono" else data.T
     if rate != sample_rate:
@@ -244,18 +270,22 @@ def test_extract_killed_midway_resumes_to_the_same_result(tmp_path):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         sf.write(root / rel, tone(0.5, SR, 200 + 100 * i, seed=i), SR)
     args = ["--batch-size", "1", "--workers", "1", "--device", "cpu"]
-    killed = nnaudio("extract", "stft", root, out, *args, env={KILL_AFTER_ENV: "2"})
-    assert killed.returncode == -signal.SIGKILL
+    process = start("3", "extract", "stft", root, out, *args, program=KILLED_MIDWAY)  # dies writing the 3rd
+    killed = finish(process)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
     survivors = {p: p.stat().st_mtime_ns for p in out.rglob("*.npy")}
     assert len(survivors) == 2 and len((out / "manifest.jsonl").read_text().splitlines()) == 2
-    stale = out / "d0" / f".clip4.npy.{2**22 + 12345}.part"  # as left by a run killed mid-write
-    stale.write_bytes(b"partial")
+    stale = out / "d0" / f".clip4.npy.{process.pid}.part"  # the third output (d0 sorts first), cut short
+    assert list(out.rglob("*.part")) == [stale]
+    stale_other = out / "d1" / f".clip5.npy.{2**22 + 12345}.part"  # as left by another run killed mid-write
+    stale_other.parent.mkdir(exist_ok=True)
+    stale_other.write_bytes(b"partial")
 
     resumed = nnaudio("extract", "stft", root, out, "--batch-size", "3", "--workers", "2", "--device", "cpu")
     assert resumed.returncode == 0, resumed.stderr
     assert "4 written, 2 already done, 0 failed" in resumed.stdout
     assert {p: p.stat().st_mtime_ns for p in survivors} == survivors  # finished work is kept, not redone
-    assert not stale.exists()
+    assert not stale.exists() and not stale_other.exists()
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.npy")) == sorted(
         str(Path(rel).with_suffix(".npy")) for rel in inputs)
     for rel in inputs:  # the same result as an uninterrupted run: the library on each file

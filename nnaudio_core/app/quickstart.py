@@ -1,6 +1,6 @@
 """Quick start: run the bundled ``stft`` spec on a synthesized signal and print what came out.
 
-Run with ``python -m nnaudio_core.quickstart``.
+Run with ``python -m nnaudio_core.app.quickstart``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import time
 import numpy as np
 import torch
 
-from . import available_transforms, build_transform
+from .. import available_transforms, build_transform
+from .metadata import output_axes
 
 
 def synthesize(sr: int = 22050, seconds: float = 3.0) -> torch.Tensor:
@@ -37,7 +38,7 @@ def main() -> None:
     print(f"spec 'stft' → {step!r}")
     print(f"input {tuple(x.shape)} → spectrogram {tuple(spectrogram.shape)} ({pipeline.output_kind}) "
           f"on {pipeline.device}, {elapsed * 1000:.0f} ms including construction")
-    print(f"strongest frequency: {step.frequencies[peak_bin]:.0f} Hz")
+    print(f"strongest frequency: {output_axes(pipeline).frequencies[peak_bin]:.0f} Hz")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def _spec_name(label: str, data: dict[str, Any]) -> str:
 
 def _load_pipeline(spec: str, device: str | None) -> tuple[Any, str, dict[str, Any]]:
     """Build a spec's pipeline; return it with the spec's label and raw dict."""
-    from .spec import build_transform, load_spec
+    from ..spec import build_transform, load_spec
 
     data, label = load_spec(spec)
     return build_transform(data, device=device), label, data
@@ -70,7 +71,7 @@ def _load_pipeline(spec: str, device: str | None) -> tuple[Any, str, dict[str, A
 
 def _channels(option: str | None, data: dict[str, Any]) -> str:
     """``--channels`` when given, else the spec's ``channels`` key (default ``mono``)."""
-    from .spec import normalise_spec
+    from ..spec import normalise_spec
 
     return option or normalise_spec(data)["channels"]
 
@@ -87,60 +88,89 @@ def _format_shape(shape: Sequence[int]) -> str:
 
 
 # -- run --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _RunTarget:
+    """What ``nnaudio run`` applies to each file, and where it writes."""
+
+    pipeline: Any
+    name: str
+    data: dict[str, Any]
+    channels: str
+    sample_rate: float | None
+    out_dir: Path
+    args: argparse.Namespace
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Transform audio files and write each spectrogram as .npy and PNG."""
     from .audio_io import import_optional
 
     import_optional("soundfile", *([] if args.no_plot else ["matplotlib"]), purpose="nnaudio run")
+    from .audio_io import example_audio
+    from .metadata import output_axes
+
+    pipeline, label, data = _load_pipeline(args.spec, args.device)
+    target = _RunTarget(pipeline, _spec_name(label, data), data, _channels(args.channels, data),
+                        output_axes(pipeline).sample_rate, Path(args.out), args)
+    target.out_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        paths = [Path(p) for p in args.audio] or [stack.enter_context(example_audio())]
+        failed = sum(not _run_file(path, target) for path in paths)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _run_file(path: Path, target: _RunTarget) -> bool:
+    """Transform one file, write its outputs and say what was done; ``False`` when it failed."""
     import numpy as np
     import torch
 
-    from .audio_io import AudioError, example_audio, read_audio, spec_sample_rate
+    from .audio_io import AudioError, read_audio
     from .extract import to_numpy
 
-    pipeline, label, data = _load_pipeline(args.spec, args.device)
-    name = _spec_name(label, data)
-    channels = _channels(args.channels, data)
-    sample_rate = spec_sample_rate(pipeline)
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    with ExitStack() as stack:
-        paths = [Path(p) for p in args.audio] or [stack.enter_context(example_audio())]
-        for path in paths:
-            try:
-                audio = read_audio(path, sample_rate=sample_rate, channels=channels)
-            except AudioError as exc:
-                _err(f"error: {path}: {exc.reason}")
-                failed += 1
-                continue
-            x = torch.from_numpy(audio.samples).to(pipeline.dtype).to(pipeline.device)
-            try:
-                _synchronize(pipeline.device)
-                start = time.perf_counter()
-                with torch.inference_mode():
-                    y = pipeline(x)
-                _synchronize(pipeline.device)
-                elapsed = time.perf_counter() - start
-            except Exception as exc:
-                _err(f"error: {path}: the transform failed: {type(exc).__name__}: {exc}")
-                failed += 1
-                continue
-            array = to_numpy(y)
-            stem = out_dir / f"{path.stem}-{name}"
-            np.save(stem.with_suffix(".npy"), array, allow_pickle=False)
-            layout = "mono" if channels == "mono" else f"{audio.source_channels} channels"
-            resampled = (f", resampled from {audio.source_sample_rate} Hz"
-                         if audio.sample_rate != audio.source_sample_rate else "")
-            print(f"{path.name}: {audio.duration:.2f} s at {audio.sample_rate:g} Hz{resampled}, {layout}")
-            print(f"  {name}: shape {_format_shape(array.shape)} {array.dtype} on {pipeline.device}, "
-                  f"{elapsed * 1000:.1f} ms")
-            written = [stem.with_suffix(".npy")]
-            if not args.no_plot:
-                written.append(_plot(array, pipeline, audio, stem.with_suffix(".png"), name=name, data=data,
-                                     source=path.name, channels=channels, top_db=args.top_db))
-            print("  wrote " + ", ".join(str(p) for p in written if p is not None))
-    return EXIT_FAILED if failed else EXIT_OK
+    try:
+        audio = read_audio(path, sample_rate=target.sample_rate, channels=target.channels)
+    except AudioError as exc:
+        _err(f"error: {path}: {exc.reason}")
+        return False
+    x = torch.from_numpy(audio.samples).to(target.pipeline.dtype).to(target.pipeline.device)
+    try:
+        y, elapsed = _timed_transform(target.pipeline, x)
+    except Exception as exc:
+        _err(f"error: {path}: the transform failed: {type(exc).__name__}: {exc}")
+        return False
+    array = to_numpy(y)
+    stem = target.out_dir / f"{path.stem}-{target.name}"
+    np.save(stem.with_suffix(".npy"), array, allow_pickle=False)
+    print(f"{path.name}: {_describe_audio(audio, target.channels)}")
+    print(f"  {target.name}: shape {_format_shape(array.shape)} {array.dtype} on {target.pipeline.device}, "
+          f"{elapsed * 1000:.1f} ms")
+    written = [stem.with_suffix(".npy")]
+    if not target.args.no_plot:
+        written.append(_plot(array, target.pipeline, audio, stem.with_suffix(".png"), name=target.name,
+                             data=target.data, source=path.name, channels=target.channels,
+                             top_db=target.args.top_db))
+    print("  wrote " + ", ".join(str(p) for p in written if p is not None))
+    return True
+
+
+def _timed_transform(pipeline: Any, x: Any) -> tuple[Any, float]:
+    """The pipeline's output for the tensor ``x`` and the seconds it took on its device."""
+    import torch
+
+    _synchronize(pipeline.device)
+    start = time.perf_counter()
+    with torch.inference_mode():
+        y = pipeline(x)
+    _synchronize(pipeline.device)
+    return y, time.perf_counter() - start
+
+
+def _describe_audio(audio: Any, channels: str) -> str:
+    """``"1.00 s at 22050 Hz, resampled from 16000 Hz, mono"``."""
+    layout = "mono" if channels == "mono" else f"{audio.source_channels} channels"
+    resampled = (f", resampled from {audio.source_sample_rate} Hz"
+                 if audio.sample_rate != audio.source_sample_rate else "")
+    return f"{audio.duration:.2f} s at {audio.sample_rate:g} Hz{resampled}, {layout}"
 
 
 def _plot(array: Any, pipeline: Any, audio: Any, path: Path, *, name: str, data: dict[str, Any], source: str,
@@ -163,7 +193,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     """Print every registered transform with its aliases and providing distribution."""
     import inspect
 
-    from .registry import REGISTRY
+    from ..registry import REGISTRY
 
     rows = [("transform", "aliases", "provided by", "plugin", "summary")]
     for entry in REGISTRY.entries():
@@ -180,7 +210,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     """Print the parameters, defaults and documentation of one transform."""
-    from .registry import describe_transform
+    from ..registry import describe_transform
 
     info = describe_transform(args.name)
     print(info)
@@ -195,9 +225,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check a spec and print the pipeline it builds, or the first error with its spec path."""
     import yaml
 
-    from .audio_io import spec_sample_rate
-    from .errors import SpecError
-    from .spec import build_transform, load_spec, normalise_spec, resolve_device
+    from ..errors import SpecError
+    from ..spec import build_transform, load_spec, normalise_spec, resolve_device
+    from .metadata import output_axes
 
     label = args.spec
     try:
@@ -209,7 +239,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{label}: invalid spec", file=sys.stderr)
         print(f"  {exc}", file=sys.stderr)
         return EXIT_FAILED
-    sample_rate = spec_sample_rate(pipeline)
+    sample_rate = output_axes(pipeline).sample_rate
     print(f"{label}: valid")
     if isinstance(spec.get("description"), str):
         print(f"  description: {spec['description']}")
@@ -243,12 +273,10 @@ def _device_note(device: Any, resolve_device: Any, spec_error: type[Exception]) 
 # -- extract ----------------------------------------------------------------------------------------
 def cmd_extract(args: argparse.Namespace) -> int:
     """Transform every audio file under a folder into .npy files (parallel decoding, resumable)."""
-    import json
-
     from .audio_io import import_optional
 
     import_optional("soundfile", "tqdm", purpose="nnaudio extract")
-    from .extract import ExtractError, run_extract
+    from .extract import ExtractError, run_extract, write_report
 
     pipeline, label, data = _load_pipeline(args.spec, args.device)
     try:
@@ -262,7 +290,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if report.failed:
         print(f"{len(report.failed)} files failed (reasons above); rerun to retry them")
     if args.report:
-        Path(args.report).write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        write_report(args.report, report.to_dict())
     if report.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILED if report.failed else EXIT_OK
@@ -281,7 +309,7 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nnaudio`` command."""
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="nnaudio",
@@ -347,8 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nnaudio`` console script; returns the exit status."""
+    from ..errors import PluginError, SpecError, UnknownTransformError
     from .audio_io import MissingExtraError
-    from .errors import PluginError, SpecError, UnknownTransformError
 
     args = build_parser().parse_args(argv)
     previous = warnings.showwarning

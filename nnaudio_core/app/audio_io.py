@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 
@@ -226,19 +225,6 @@ def find_audio_files(root: str | os.PathLike) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(Path(folder) / f for f in sorted(files) if not f.startswith(".") and is_audio_file(f))
     return found
-
-
-def spec_sample_rate(pipeline: Any) -> float | None:
-    """The sample rate a pipeline expects: its first step's ``sr`` parameter, or ``None``.
-
-    Parameters
-    ----------
-    pipeline : Pipeline
-        A built pipeline (its first step's ``config`` has the defaults filled in).
-    """
-    first = pipeline[0]
-    rate = getattr(first, "config", {}).get("sr")
-    return None if rate is None else float(rate)
 
 
 @contextmanager

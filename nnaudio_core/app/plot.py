@@ -3,10 +3,11 @@
 matplotlib is imported lazily (the figure API only, no pyplot, so no GUI backend is touched); it
 comes with the ``cli`` extra: ``pip install "nnaudio-core[cli]"``.
 
-The frequency axis is read from the pipeline: the last step exposing ``frequencies`` (the centre
-frequency of each output bin in Hz, as ``stft``, mel and CQT transforms do) labels the rows. A
-geometric (constant-Q) set of frequencies is labelled with note names, any other in Hz; a pipeline
-ending in features (MFCC) or without ``frequencies`` is labelled by bin.
+The frequency axis is read from the pipeline by :func:`nnaudio_core.app.metadata.output_axes`: the
+last step exposing ``frequencies`` (the centre frequency of each output bin in Hz, as ``stft``, mel
+and CQT transforms do) labels the rows. A geometric (constant-Q) set of frequencies is labelled with
+note names, any other in Hz; a pipeline ending in features (MFCC) or without ``frequencies`` is
+labelled by bin.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from ..kinds import COMPLEX, DECIBELS, FEATURES, MAGNITUDE, PHASE, POWER
 from .audio_io import import_optional
-from .kinds import COMPLEX, DECIBELS, FEATURES, MAGNITUDE, PHASE, POWER, WAVEFORM
+from .metadata import output_axes
 
 NOTE_NAMES = ("C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B")
 AMIN = 1e-10  # floor before taking the log, as librosa's amplitude_to_db
@@ -46,7 +48,7 @@ class Axes:
 
 
 def pipeline_axes(pipeline: Any, *, sample_rate: float | None, n_rows: int) -> Axes:
-    """Work out the axes of a pipeline's output from its steps.
+    """Work out the axes of a pipeline's output from :func:`~nnaudio_core.app.metadata.output_axes`.
 
     Parameters
     ----------
@@ -55,25 +57,14 @@ def pipeline_axes(pipeline: Any, *, sample_rate: float | None, n_rows: int) -> A
     sample_rate : float or None
         Rate of the audio it was given.
     n_rows : int
-        Number of rows (the second-to-last dimension) of the output.
+        Number of rows (the second-to-last dimension) of the output; frequencies of another count
+        are not used.
     """
-    kinds_in, kind = [], WAVEFORM
-    for step in pipeline:
-        kinds_in.append(kind)
-        kind = step.output_kind(kind)
-    frequencies = None
-    for step, step_in in zip(reversed(list(pipeline)), reversed(kinds_in), strict=True):
-        if step.output_kind(step_in) == FEATURES and step_in != FEATURES:
-            break  # this step made coefficients: the rows are no longer frequencies
-        found = getattr(step, "frequencies", None)
-        if found is not None:
-            found = np.asarray(found, dtype=np.float64).reshape(-1)
-            frequencies = found if len(found) == n_rows else None
-            break
-    hop = getattr(pipeline[0], "config", {}).get("hop_length")
-    hop = getattr(pipeline[0], "hop_length", hop)
+    found = output_axes(pipeline)
+    frequencies = found.frequencies if found.frequencies is not None and len(found.frequencies) == n_rows else None
+    hop = found.hop_length
     seconds = float(hop) / float(sample_rate) if hop and sample_rate else None
-    return Axes(frequencies, seconds, kind)
+    return Axes(frequencies, seconds, found.kind)
 
 
 def to_decibels(values: np.ndarray, kind: str, *, top_db: float = 80.0) -> tuple[np.ndarray, str]:
