@@ -14,6 +14,7 @@ import difflib
 import importlib.metadata
 import inspect
 import os
+import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -111,6 +112,7 @@ class Registry:
         self._lock = threading.RLock()
         self._loaded = False
         self._pending: list[Any] | None = None  # entry points not yet loaded, while loading
+        self._deferred: list[Any] = []  # entry points whose module was mid-import when reached
         self._failures: list[tuple[str, BaseException]] = []
         self._entries: dict[str, TransformEntry] = {}
         self._lookup: dict[str, str] = {}  # name or alias -> canonical name
@@ -153,6 +155,11 @@ class Registry:
             if until is not None and until in self._lookup:
                 return
             ep = self._pending.pop(0)
+            if _is_being_imported(ep):
+                # Its module is importing right now and asked the registry for a transform (a plugin
+                # imported directly, not by the registry): register it once that import is done.
+                self._deferred.append(ep)
+                continue
             dist = getattr(ep, "dist", None)
             dist_name = dist.metadata["Name"] if dist is not None else None
             version = dist.version if dist is not None else None
@@ -181,9 +188,20 @@ class Registry:
             warnings.warn(message, PluginWarning, stacklevel=4)
 
     def _during_load(self, until: str | None = None) -> None:
-        """While plugins are loading (a plugin asked), load what is still pending (up to ``until``)."""
+        """Load what a lookup may need: entry points still pending (while a plugin asks), up to
+        ``until``, and deferred ones whose module has finished importing since."""
         if self._pending:
             self._load_pending(until)
+        ready = [ep for ep in self._deferred if not _is_being_imported(ep)]
+        if ready and self._pending is None:
+            self._deferred = [ep for ep in self._deferred if ep not in ready]
+            self._pending, self._failures = ready, []
+            try:
+                self._load_pending()
+            finally:
+                self._pending = None
+            failures, self._failures = self._failures, []
+            self._report(failures)
 
     def register_plugin(
         self, plugin: Any, *, name: str, distribution: str | None = None, version: str | None = None
@@ -250,6 +268,7 @@ class Registry:
             self._lookup.clear()
             self._loaded = False
             self._pending = None
+            self._deferred = []
 
     def _make_entry(
         self,
@@ -312,6 +331,13 @@ class Registry:
         with self._lock:
             self._during_load()
         return [self._entries[n] for n in sorted(self._entries)]
+
+
+def _is_being_imported(ep: Any) -> bool:
+    """Whether the module an entry point names is in the middle of its own import."""
+    module = sys.modules.get(ep.value.partition(":")[0].strip())
+    spec = getattr(module, "__spec__", None)
+    return bool(getattr(spec, "_initializing", False))
 
 
 def _check_hook_names(plugin: Any, plugin_name: str) -> None:

@@ -16,6 +16,7 @@ from nnaudio_core import (
     KernelTransform,
     PluginError,
     PluginWarning,
+    SignalInfo,
     UnknownTransformError,
     available_transforms,
     build_transform,
@@ -90,6 +91,76 @@ def test_subclass_under_new_name_is_a_new_transform(with_dists):
     assert power_stft(n_fft=128).output_format == "Power"
 
 
+def test_a_plugin_may_look_up_builtins_while_it_is_loaded_even_in_strict_mode(with_dists, monkeypatch):
+    # The example plugin calls get_transform("stft") and available_transforms() at import time,
+    # before the "stft" entry point (sorted after "example") has been loaded.
+    for strict in ("0", "1"):
+        monkeypatch.setenv("NNAUDIO_STRICT_PLUGINS", strict)
+        with_dists("good")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            names = available_transforms()
+        assert {"example_power_stft", "stft", "mel"} <= set(names)
+        assert issubclass(get_transform("example_power_stft"), get_transform("stft"))
+        for module in [m for m in sys.modules if m == "nnaudio_example_plugin"]:
+            del sys.modules[module]
+
+
+def test_registering_an_installed_plugin_again_is_a_no_op(with_dists, monkeypatch):
+    """The documented test fixture works when the plugin is also installed (strict mode too)."""
+    monkeypatch.setenv("NNAUDIO_STRICT_PLUGINS", "1")
+    with_dists("good")
+    import nnaudio_example_plugin
+
+    available_transforms()  # loads it through its entry point
+    assert REGISTRY.register_plugin(nnaudio_example_plugin, name="my_fixture") == [
+        "example_preemphasis", "example_power_stft"]
+    assert REGISTRY.entry("example_pre").plugin == "example"
+
+
+class _Checked(KernelTransform):
+    name = "test_checked"
+
+    def validate_config(self, config):
+        raise ValueError("the plugin's own check failed: 3 is odd")
+
+
+class _ForgetsToReturn(KernelTransform):
+    name = "test_forgets_to_return"
+
+    def validate_config(self, config):
+        config["x"] = 1  # returns None
+
+
+class _ValidationPlugin:
+    @staticmethod
+    @hookimpl
+    def nnaudio_register_transforms(register):
+        register(_Checked)
+        register(_ForgetsToReturn)
+
+
+@pytest.fixture
+def validation_plugin():
+    REGISTRY.register_plugin(_ValidationPlugin, name="validation_test")
+    yield
+    REGISTRY.unregister_plugin("validation_test")
+
+
+def test_a_plain_value_error_from_a_plugin_becomes_a_spec_error_with_the_path(validation_plugin):
+    from nnaudio_core import SpecError
+
+    with pytest.raises(SpecError) as info:
+        build_transform({"pipeline": [{"stft": {"n_fft": 256}}, {"test_checked": {}}]})
+    assert str(info.value) == "pipeline[1].test_checked: the plugin's own check failed: 3 is odd"
+    assert isinstance(info.value, ValueError) and isinstance(info.value.__cause__, ValueError)
+
+
+def test_validate_config_must_return_the_config(validation_plugin):
+    with pytest.raises(TypeError, match=r"_ForgetsToReturn.validate_config returned NoneType; it must return"):
+        get_transform("test_forgets_to_return")()
+
+
 def test_broken_plugin_warns_and_the_others_still_load(with_dists):
     with_dists("broken", "good")
     with pytest.warns(PluginWarning) as caught:
@@ -146,11 +217,11 @@ def test_unknown_name_has_did_you_mean_and_full_list():
 class _Gain(KernelTransform):
     name = "test_gain"
 
-    def analyse(self, x):
+    def compute(self, x, batch):
         return x
 
-    def output_kind(self, input_kind="waveform"):
-        return input_kind
+    def output_info(self, upstream=None):
+        return upstream if upstream is not None else SignalInfo("waveform")
 
 
 def test_registration_rules_on_a_private_registry():

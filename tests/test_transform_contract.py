@@ -157,3 +157,96 @@ def test_construction_validates_before_building_kernels(monkeypatch):
     monkeypatch.setattr(STFT, "build_kernels", fail)
     with pytest.raises(ParameterError):
         STFT(n_fft=-1)
+
+
+# ------------------------------------------------------------------------------------------------
+# contract v2: kernel lists, constants, output metadata, spectrogram steps, composites
+# ------------------------------------------------------------------------------------------------
+from nnaudio_core import ConvTransform, SignalInfo, SpecError, SpectrogramStep, constant, kinds  # noqa: E402
+from nnaudio_core.transform import TRAINABLE_PARAM  # noqa: E402
+
+
+class _TwoFilters(ConvTransform):
+    """Two FIR filters from a list of kernels, one fixed gain."""
+
+    name = "test_two_filters"
+    params = (TRAINABLE_PARAM,)
+
+    def build_kernels(self):
+        taps = [np.array([[[1.0, -1.0 / 3.0]]]), np.array([[[0.5, 0.25, 1.0 / 7.0]]])]
+        return {"filters": taps, "gain": constant(np.array(1.0 / 3.0))}
+
+    def analyse(self, x):
+        x = x.unsqueeze(1)
+        return sum(torch.nn.functional.conv1d(x, k)[..., :4000 - 3] for k in self.filters).squeeze(1) * self.gain
+
+    def output_info(self, upstream=None):
+        self.check_upstream(upstream)
+        return SignalInfo(kinds.WAVEFORM)
+
+
+def test_kernel_lists_register_as_lists_and_rebuild_exactly():
+    frozen = _TwoFilters()
+    assert len(frozen.filters) == 2 and frozen.filters[1].shape == (1, 1, 3)
+    assert dict(frozen.named_parameters()) == {} and frozen.state_dict() == {} and frozen.frozen
+    trained = _TwoFilters(trainable=True)
+    assert sorted(dict(trained.named_parameters())) == ["filters.0", "filters.1"]  # the constant stays fixed
+    assert trained.trainable_kernels == ("filters.0", "filters.1") and not trained.frozen
+    double = copy.deepcopy(frozen).double()
+    assert double.filters[0].dtype == torch.float64 and float(double.filters[0][0, 0, 1]) == -1.0 / 3.0
+    assert float(double.gain) == 1.0 / 3.0  # re-derived, not a widened float32
+    x = torch.randn(4000)
+    torch.testing.assert_close(double(x.double()).float(), frozen(x))
+
+
+def test_output_info_describes_every_step_of_a_chain():
+    chain = build_transform("mfcc_chain")
+    infos, info = [], None
+    for step in chain:
+        info = step.output_info(info)
+        infos.append(info)
+    stft, mel, db, mfcc = infos
+    assert (stft.kind, stft.rows, stft.hop_length, stft.sr) == (kinds.POWER, 1025, 512, 22050.0)
+    assert mel.kind == kinds.POWER and mel.rows == 128 and 0 < mel.frequencies[0] < mel.frequencies[-1] < 11025
+    assert db.kind == kinds.DECIBELS and db.rows == 128
+    assert mfcc.kind == kinds.FEATURES and mfcc.frequencies is None and mfcc.axes == ("coefficient", "frames")
+    assert chain.output_info().kind == kinds.FEATURES
+    cqt = get_transform("cqt2019")(sr=22050, n_bins=24, fmin=110.0).output_info()
+    np.testing.assert_allclose(cqt.frequencies[[0, 12]], [110.0, 220.0])
+
+
+def test_a_row_mismatch_between_steps_is_a_spec_error_at_build_time():
+    steps = [{"stft": {"n_fft": 1024, "output_format": "Power"}}, {"mel_scale": {"n_fft": 2048}}]
+    with pytest.raises(SpecError, match=r"pipeline\[1\]\.mel_scale: mel_scale: the step before \(power\) has 513 "
+                                        r"frequency rows.*built for 1025 rows; n_fft=2048"):
+        build_transform({"pipeline": steps})
+
+
+def test_spectrogram_step_is_public_and_checks_rows():
+    class Halve(SpectrogramStep):
+        name = "test_halve"
+        input_kinds = frozenset({kinds.POWER})
+
+        def expected_rows(self):
+            return 5
+
+        def compute(self, x, batch):
+            return x / 2
+
+        def output_info(self, upstream=None):
+            return self.passthrough_info(upstream, kinds.POWER)
+
+    step = Halve()
+    assert step(torch.ones(3, 5, 7)).shape == (3, 5, 7) and step.example_input(2).shape == (2, 5, 16)
+    with pytest.raises(ValueError, match=r"has 4 frequency rows \(dim -2\); this step was built for 5 rows"):
+        step(torch.ones(4, 7))
+
+
+def test_composites_delegate_backend_and_training_to_their_children():
+    mel = get_transform("mel")(n_fft=256, hop_length=64, n_mels=24)
+    assert mel.backend == "fft" and mel.stft.backend == "fft" and mel.frozen
+    assert [type(c).name for c in mel.child_transforms()] == ["stft", "mel_scale"]
+    trained = get_transform("mfcc")(n_fft=256, hop_length=64, n_mels=24, n_mfcc=8, trainable=True)
+    assert trained.backend == "conv" and not trained.frozen
+    assert sorted(n for n, _ in trained.named_parameters()) == [
+        "dct.dct_basis", "mel.mel_scale.mel_basis", "mel.stft.fourier"]

@@ -1,14 +1,15 @@
 """An example third-party nnaudio plugin, discovered through its entry point like any other.
 
 It adds a waveform → waveform pre-emphasis filter (a KernelTransform with a 2-tap kernel) and
-extends the built-in STFT by subclassing it under a new name.
+extends the built-in STFT by subclassing it under a new name. The STFT class is looked up in the
+registry *while this plugin is being loaded* (its entry point ``example`` sorts before ``stft``), the
+documented way to extend a built-in.
 """
 
 import numpy as np
 import torch.nn.functional as F
-from nnaudio_plugins.stft import STFT
 
-from nnaudio_core import ConvTransform, Param, SignalInfo, hookimpl
+from nnaudio_core import ConvTransform, Param, SignalInfo, available_transforms, get_transform, hookimpl
 from nnaudio_core.kinds import WAVEFORM
 from nnaudio_core.transform import TRAINABLE_PARAM
 
@@ -31,6 +32,10 @@ class PreEmphasis(ConvTransform):
     def output_info(self, upstream=None):
         self.check_upstream(upstream)
         return upstream if upstream is not None else SignalInfo(WAVEFORM)
+
+
+STFT = get_transform("stft")
+assert "mel" in available_transforms()  # listing while loading works too
 
 
 class PowerSTFT(STFT):
