@@ -55,7 +55,7 @@ import torch
 from torch import Tensor
 
 from .errors import ParameterError, did_you_mean
-from .ops import magnitude, phase
+from .functional.complex import magnitude, phase
 from .registry import get_transform
 
 __all__ = [

@@ -43,6 +43,7 @@ from torch import Tensor
 
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
+from nnaudio_core.functional.complex import magnitude, phase
 from nnaudio_core.functional.cqt import PAD_MODES, cqt1992_conv, cqt1992_fft, cqt2019, cqt_frame_count
 from nnaudio_core.kernels.cqt import (
     LENGTH_CONVENTIONS,
@@ -54,7 +55,6 @@ from nnaudio_core.kernels.cqt import (
     cqt_n_bins,
     max_cqt_bins,
 )
-from nnaudio_core.ops import magnitude, phase
 from nnaudio_core.params import Param
 from nnaudio_core.transform import BACKEND_PARAM, COMPLEX, MAGNITUDE, PHASE, POWER, TRAINABLE_PARAM, WAVEFORM
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..ops import strided_conv1d
+from .conv import strided_conv1d
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 

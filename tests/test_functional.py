@@ -1,4 +1,4 @@
-"""Shared tensor operations: the polyphase strided convolution and the safe magnitude."""
+"""Shared tensor functions (functional.complex, functional.conv): polyphase strided convolution, safe magnitude."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nnaudio_core.ops import magnitude, safe_sqrt, strided_conv1d
+from nnaudio_core.functional import magnitude, safe_sqrt, strided_conv1d
 
 
 @pytest.mark.parametrize(
