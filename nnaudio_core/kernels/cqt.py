@@ -24,7 +24,7 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 
-from .windows import WindowSpec, validate_window
+from .windows import WindowSpec, _phasor, periodic_window, validate_window
 
 LENGTH_CONVENTIONS = ("librosa", "nnaudio")
 
@@ -242,35 +242,6 @@ def cqt_lengths(
     raise ValueError(f"convention={convention!r} is not allowed; expected one of {allowed}")
 
 
-def _phasor(cycles_per_sample: float, start: int, count: int) -> np.ndarray:
-    """``exp(2j pi * cycles_per_sample * n)`` for ``n = start, ..., start + count - 1``, float64-exact.
-
-    Built as an outer product of two short tables whose phases are reduced modulo one cycle, so it
-    costs one complex multiply per sample and carries no rounding from large arguments.
-    """
-    block = 256
-    rows = -(-count // block)
-    coarse = np.mod(cycles_per_sample * (start + block * np.arange(rows, dtype=np.float64)), 1.0)
-    fine = np.mod(cycles_per_sample * np.arange(block, dtype=np.float64), 1.0)
-    table = np.exp(2j * np.pi * coarse)[:, None] * np.exp(2j * np.pi * fine)[None, :]
-    return table.reshape(-1)[:count]
-
-
-# periodic cosine-sum windows computed directly (scipy's values to ~1e-16, without its overhead)
-_COSINE_WINDOWS = {"hann": (0.5, 0.5), "hanning": (0.5, 0.5), "hamming": (0.54, 0.46), "blackman": (0.42, 0.5, 0.08)}
-
-
-def _periodic_window(window: WindowSpec, length: int) -> np.ndarray:
-    """``scipy.signal.get_window(window, length, fftbins=True)``, with a fast path for cosine sums."""
-    coeffs = _COSINE_WINDOWS.get(window) if isinstance(window, str) else None
-    if coeffs is None or length < 2:
-        return np.asarray(scipy.signal.get_window(window, length, fftbins=True), dtype=np.float64)
-    out = np.full(length, coeffs[0])
-    for k, a in enumerate(coeffs[1:], start=1):
-        out += (-1) ** k * a * _phasor(k / length, 0, length).real  # cos(2 pi k n / length)
-    return out
-
-
 def _grid(length: float) -> tuple[int, int]:
     """First and one-past-last ``n`` of ``arange(-l // 2, l // 2)`` for a real ``l``."""
     return int(math.floor(-length / 2.0)), int(math.floor(length / 2.0))
@@ -428,7 +399,7 @@ def _kernel_array(
     out = np.zeros((2 * idx.size, width) if real_rows else (idx.size, width), dtype=np.float64 if real_rows else dtype)
     for row, (k, length, (lo, _)) in enumerate(zip(idx, lengths, grids, strict=True)):
         m = int(math.floor(length))  # window samples; the grid's remaining samples stay zero
-        win = _periodic_window(window, m)
+        win = periodic_window(window, m)
         if p is not None:  # |kernel| = |window|: the norm is the window's
             nrm = float(np.sum(np.abs(win) ** p) ** (1.0 / p)) if math.isfinite(p) else float(np.abs(win).max())
             if nrm > 0:
@@ -587,7 +558,7 @@ def _conv_rows(kernels: np.ndarray) -> np.ndarray:
 def _window_extent(window: WindowSpec, level: float, length: int = 1024) -> float:
     """Half-width, in units of ``1 / window_length`` cycles per sample, beyond which the window's
     spectrum stays below ``level`` times its peak (measured on a ``length``-sample window)."""
-    w = _periodic_window(window, length)
+    w = periodic_window(window, length)
     mag = np.abs(np.fft.rfft(w, 32 * length))
     above = np.flatnonzero(mag > level * mag.max())
     return (above[-1] + 1) / 32 if above.size else 1.0
