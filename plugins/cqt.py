@@ -44,11 +44,11 @@ from torch import Tensor
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.complex import magnitude, phase
-from nnaudio_core.functional.cqt import PAD_MODES, cqt1992_conv, cqt1992_fft, cqt2019, cqt_frame_count
+from nnaudio_core.functional.cqt1992 import cqt1992_conv, cqt1992_fft, cqt1992_fft_plan
+from nnaudio_core.functional.cqt2019 import cqt2019, cqt2019_plan
+from nnaudio_core.functional.cqt_common import PAD_MODES, cqt_frame_count
 from nnaudio_core.kernels.cqt import (
     LENGTH_CONVENTIONS,
-    cqt1992_fft_plan,
-    cqt2019_plan,
     cqt_conv_kernels,
     cqt_frequencies,
     cqt_lengths,
@@ -278,39 +278,31 @@ class CQT1992(_CQTBase):
             rows, _, _ = cqt_conv_kernels(**kw)
             return {"cqt_kernels": rows[:, None, :], "scale": self._scale()}
         plan = cqt1992_fft_plan(hop_length=self.hop_length, **kw)
-        self._n_fft: int = plan.n_fft
-        self._frames_per_block: int = plan.frames_per_block
-        self._conv_offsets: list[int] = list(plan.conv_offsets)
+        self._schedule = plan.schedule
         self._n_fft_octaves: int = len(plan.fft_kernels)
         kernels: dict[str, np.ndarray] = {}
         for i, (bins, spectra) in enumerate(zip(plan.fft_bins, plan.fft_kernels, strict=True)):
-            # single-precision spectra (see cqt1992_fft_plan), stored as (re, im) pairs
-            kernels[f"fft_kernels_{i}"] = spectra.view(np.float32).reshape(spectra.shape + (2,))
+            kernels[f"fft_kernels_{i}"] = spectra  # single-precision (re, im) pairs, see cqt1992_fft_plan
             kernels[f"fft_bins_{i}"] = bins
-        for i, weight in enumerate(plan.conv_weights):
-            kernels[f"conv_kernels_{i}"] = weight[:, None, :]
+        for i, weight in enumerate(plan.conv_kernels):
+            kernels[f"conv_kernels_{i}"] = weight
         kernels["scale"] = self._scale()
         return kernels
 
     def compute(self, x: Tensor) -> Tensor:
         if self.backend == "conv":
-            real, imag = cqt1992_conv(x, self.cqt_kernels, self.hop_length, self.center_index, self.center,
-                                      self.pad_mode, self.scale)
+            real, imag = cqt1992_conv(x, self.cqt_kernels, self.scale, self.hop_length, self.center_index,
+                                      self.center, self.pad_mode)
         else:
             real, imag = cqt1992_fft(
                 x,
-                [getattr(self, f"fft_bins_{i}") for i in range(self._n_fft_octaves)],
                 [getattr(self, f"fft_kernels_{i}") for i in range(self._n_fft_octaves)],
-                [getattr(self, f"conv_kernels_{i}") for i in range(len(self._conv_offsets))],
-                self._conv_offsets,
-                self.hop_length,
-                self._n_fft,
-                self._frames_per_block,
-                self.center_index,
-                self.kernel_width,
+                [getattr(self, f"fft_bins_{i}") for i in range(self._n_fft_octaves)],
+                [getattr(self, f"conv_kernels_{i}") for i in range(len(self._schedule.conv_offsets))],
+                self.scale,
+                self._schedule,
                 self.center,
                 self.pad_mode,
-                self.scale,
             )
         return self.format_output(real, imag)
 
@@ -350,34 +342,23 @@ class CQT2019(_CQTBase):
     def build_kernels(self) -> dict[str, np.ndarray]:
         plan = cqt2019_plan(hop_length=self.hop_length, earlydownsample=self.config["earlydownsample"],
                             **self._kernel_kwargs())
-        self._levels: list[int] = list(plan.levels)
-        self._starts: list[int] = list(plan.starts)
-        self._strides: list[int] = list(plan.strides)
-        self._phases: list[int] = list(plan.phases)
-        self._pad_left: int = plan.pad_left
+        self._schedule = plan.schedule
         kernels: dict[str, np.ndarray] = {}
-        for g, weight in enumerate(plan.weights):
-            kernels[f"cqt_kernels_{g}"] = weight[:, None, :]
-        kernels["lowpass"] = plan.lowpass_bank[:, None, :]
+        for g, weight in enumerate(plan.kernels):
+            kernels[f"cqt_kernels_{g}"] = weight
+        kernels["lowpass"] = plan.lowpass
         kernels["scale"] = self._scale()
         return kernels
 
     def compute(self, x: Tensor) -> Tensor:
         real, imag = cqt2019(
             x,
+            [getattr(self, f"cqt_kernels_{g}") for g in range(len(self._schedule.levels))],
             self.lowpass,
-            [getattr(self, f"cqt_kernels_{g}") for g in range(len(self._levels))],
-            self._levels,
-            self._starts,
-            self._strides,
-            self._phases,
-            self.hop_length,
-            self._pad_left,
-            self.center_index,
-            self.kernel_width,
+            self.scale,
+            self._schedule,
             self.center,
             self.pad_mode,
-            self.scale,
         )
         return self.format_output(real, imag)
 
