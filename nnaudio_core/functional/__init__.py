@@ -5,7 +5,7 @@ branches only on shapes and configuration, never on data values, and can be scri
 (``torch.jit.script``) or compiled.
 
 Complex pairs (:mod:`~nnaudio_core.functional.complex`)
-    :func:`magnitude`, :func:`phase`, :func:`safe_sqrt`
+    :func:`magnitude`, :func:`phase`
 Convolution (:mod:`~nnaudio_core.functional.conv`)
     :func:`strided_conv1d` (:data:`POLYPHASE_MIN_WORK`)
 Spectrogram post-processing (:mod:`~nnaudio_core.functional.spectral`)
@@ -19,7 +19,7 @@ Constant-Q transforms
     :data:`PAD_MODES` (:mod:`~nnaudio_core.functional.cqt_common`). The plan builders are numpy.
 """
 
-from .complex import magnitude, phase, safe_sqrt
+from .complex import magnitude, phase
 from .conv import POLYPHASE_MIN_WORK, strided_conv1d
 from .cqt1992 import CQT1992FFTPlan, CQT1992FFTSchedule, cqt1992_conv, cqt1992_fft, cqt1992_fft_plan
 from .cqt2019 import CQT2019Plan, CQT2019Schedule, cqt2019, cqt2019_plan, subsample_kernels
@@ -47,7 +47,6 @@ __all__ = [
     "phase",
     "power_spectrum",
     "power_to_db",
-    "safe_sqrt",
     "scale_bins",
     "strided_conv1d",
     "subsample_kernels",

@@ -8,22 +8,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["magnitude", "phase", "safe_sqrt"]
-
-
-def safe_sqrt(power: Tensor) -> Tensor:
-    """``sqrt(power)`` with a zero gradient, not NaN or Inf, where ``power == 0``.
-
-    Examples
-    --------
-    >>> p = torch.tensor([0.0, 4.0], requires_grad=True)
-    >>> safe_sqrt(p).sum().backward()
-    >>> p.grad
-    tensor([0.0000, 0.2500])
-    """
-    positive = power > 0
-    # sqrt(1) where power is 0 keeps the backward pass finite; the mask then zeroes value and gradient.
-    return torch.sqrt(torch.where(positive, power, 1.0)) * positive
+__all__ = ["magnitude", "phase"]
 
 
 def magnitude(real: Tensor, imag: Tensor) -> Tensor:
