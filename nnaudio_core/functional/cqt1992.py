@@ -22,10 +22,10 @@ import scipy.fft
 import torch
 from torch import Tensor
 
-from ..kernels.cqt import _check_int, _grid, cqt_conv_kernels, cqt_frequencies, cqt_kernels, cqt_lengths
+from ..kernels.cqt import _check_int, _grid, cqt_conv_kernels, cqt_kernels
 from ..kernels.windows import WindowSpec, periodic_window
 from .conv import strided_conv1d
-from .cqt_common import cqt_frame_count, extend_signal, octave_groups, scale_bins
+from .cqt_common import cqt_frame_count, extend_signal, kernel_geometry, octave_groups, scale_bins
 
 __all__ = ["CQT1992FFTPlan", "CQT1992FFTSchedule", "cqt1992_conv", "cqt1992_fft", "cqt1992_fft_plan"]
 
@@ -207,12 +207,9 @@ def cqt1992_fft_plan(
     conv_max_width = 4 * hop_length if conv_max_width is None else int(conv_max_width)
     common = dict(sr=sr, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave, filter_scale=filter_scale,
                   norm=norm, window=window, convention=convention)
-    freqs = cqt_frequencies(n_bins=n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
-    lengths = cqt_lengths(freqs, sr=sr, filter_scale=filter_scale, bins_per_octave=bins_per_octave,
-                          convention=convention)
+    freqs, lengths, center, width = kernel_geometry(sr=sr, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave,
+                                                    filter_scale=filter_scale, convention=convention)
     groups = octave_groups(n_bins, bins_per_octave)[::-1]  # ascending
-    lo0, hi0 = _grid(float(lengths[0]))
-    center, width = -lo0, hi0 - lo0
     widths = [_grid(float(lengths[lo]))[1] - _grid(float(lengths[lo]))[0] for lo, _ in groups]
     n_fft_groups = 0
     while n_fft_groups < len(groups) and widths[n_fft_groups] > conv_max_width:
@@ -246,7 +243,7 @@ def cqt1992_fft_plan(
             fft_bins.append(np.ascontiguousarray(fr.T).reshape(-1).astype(np.int64))  # q-major: (P, R)
             v = np.ascontiguousarray(vr.transpose(2, 1, 0))  # (P, R, n)
             fft_kernels.append(v.view(np.float32).reshape(v.shape + (2,)))  # (re, im) pairs
-    schedule = CQT1992FFTSchedule(hop_length, int(n_fft), int(frames_per_block), int(center), int(width), conv_offsets)
+    schedule = CQT1992FFTSchedule(hop_length, int(n_fft), int(frames_per_block), center, width, conv_offsets)
     return CQT1992FFTPlan(fft_kernels, fft_bins, conv_kernels, schedule)
 
 
@@ -344,22 +341,18 @@ def cqt1992_fft(
     >>> real.shape
     torch.Size([1, 84, 44])
     """
-    hop_length = schedule.hop_length
-    n_fft = schedule.n_fft
-    frames_per_block = schedule.frames_per_block
-    center_index = schedule.center_index
-    width = schedule.width
+    hop_length, n_fft, frames_per_block = schedule.hop_length, schedule.n_fft, schedule.frames_per_block
     batch = x.shape[0]
     length = x.shape[-1]
-    frames = cqt_frame_count(length, hop_length, center, width)
+    frames = cqt_frame_count(length, hop_length, center, schedule.width)
     # padded signal: frame t's common window starts at sample t * hop
-    needed = (frames - 1) * hop_length + width
+    needed = (frames - 1) * hop_length + schedule.width
     n_blocks = 0
     if n_fft > 0:
         n_blocks = (frames + frames_per_block - 1) // frames_per_block
         needed = max(needed, (n_blocks - 1) * frames_per_block * hop_length + n_fft)
     if center:
-        xp = extend_signal(x, center_index, needed - center_index - length, pad_mode)
+        xp = extend_signal(x, schedule.center_index, needed - schedule.center_index - length, pad_mode)
     else:
         xp = extend_signal(x, 0, needed - length, "constant")  # zeros only reach discarded frames
     reals: list[Tensor] = []

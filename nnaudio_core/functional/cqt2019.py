@@ -18,10 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..kernels.cqt import _check_int, _grid, cqt_conv_kernels, cqt_frequencies, cqt_lengths
+from ..kernels.cqt import _check_int, cqt_conv_kernels
 from ..kernels.lowpass import decimation_lowpass, polyphase_bank
 from ..kernels.windows import WindowSpec
-from .cqt_common import cqt_frame_count, extend_signal, octave_groups, scale_bins
+from .cqt_common import cqt_frame_count, extend_signal, kernel_geometry, octave_groups, scale_bins
 
 __all__ = ["CQT2019Plan", "CQT2019Schedule", "cqt2019", "cqt2019_plan", "subsample_kernels"]
 
@@ -185,9 +185,8 @@ def cqt2019_plan(
         raise ValueError(f"guard={guard!r} is not allowed; expected a number > 0")
     common = dict(sr=sr, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave, filter_scale=filter_scale,
                   norm=norm, window=window, convention=convention)
-    freqs = cqt_frequencies(n_bins=n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
-    lengths = cqt_lengths(freqs, sr=sr, filter_scale=filter_scale, bins_per_octave=bins_per_octave,
-                          convention=convention)
+    freqs, lengths, center, width = kernel_geometry(sr=sr, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave,
+                                                    filter_scale=filter_scale, convention=convention)
     taps = decimation_lowpass(passband=passband, attenuation_db=attenuation_db)
     half = (len(taps) - 1) // 2
     groups = octave_groups(n_bins, bins_per_octave)
@@ -209,10 +208,9 @@ def cqt2019_plan(
     # full-rate origin of decimated sample 0 at each level (valid filtering delays it by `half`)
     origin = [half * ((1 << j) - 1) for j in range(top + 1)]
     built = [cqt_conv_kernels(bins=np.arange(lo, hi), **common) for lo, hi in groups]  # rows [Re K; -Im K]
-    lo0, hi0 = _grid(float(lengths[0]))
     # pad_left: every kernel's first tap inside the padded signal, and pad_left + half = 0 mod 2**top
     need = max(origin[j] + kern.center + (1 << j) for j, kern in zip(levels, built, strict=True))
-    need = max(need, -lo0)
+    need = max(need, center)
     step = 1 << top
     pad_left = -half + step * (-(-(need + half) // step))
     kernels, starts, strides, phases = [], [], [], []
@@ -238,7 +236,7 @@ def cqt2019_plan(
         strides.append(int(stride))
         phases.append(int(p))
     bank = polyphase_bank(taps, factor=2, outputs=bank_outputs)
-    schedule = CQT2019Schedule(levels, starts, strides, phases, hop_length, int(pad_left), int(-lo0), int(hi0 - lo0))
+    schedule = CQT2019Schedule(levels, starts, strides, phases, hop_length, int(pad_left), center, width)
     return CQT2019Plan(kernels, bank[:, None, :], schedule)
 
 
@@ -298,17 +296,10 @@ def cqt2019(
     >>> real.shape
     torch.Size([1, 84, 44])
     """
-    levels = schedule.levels
-    starts = schedule.starts
-    strides = schedule.strides
-    phases = schedule.phases
-    hop_length = schedule.hop_length
-    pad_left = schedule.pad_left
-    center_index = schedule.center_index
-    width = schedule.width
+    levels, starts, strides, phases = schedule.levels, schedule.starts, schedule.strides, schedule.phases
     batch = x.shape[0]
     length = x.shape[-1]
-    frames = cqt_frame_count(length, hop_length, center, width)
+    frames = cqt_frame_count(length, schedule.hop_length, center, schedule.width)
     outputs = lowpass.shape[0]
     bank_width = lowpass.shape[-1]
     top = max(levels)
@@ -320,7 +311,7 @@ def cqt2019(
         need[levels[g]] = max(need[levels[g]], n_g)
     for j in range(top - 1, -1, -1):
         need[j] = max(need[j], _bank_input(need[j + 1], outputs, bank_width))
-    left = pad_left if center else pad_left - center_index
+    left = schedule.pad_left if center else schedule.pad_left - schedule.center_index
     xj = extend_signal(x, left, need[0] - left - length, pad_mode)
     bank = lowpass.to(x.dtype)
     reals: list[Tensor] = []

@@ -6,21 +6,22 @@ outside the signal. With ``center=False`` frame ``t`` has ``n = 0`` at sample
 ``t * hop + center_index`` (``center_index`` = the longest kernel's ``-min(n)``) and only frames
 whose longest kernel lies entirely inside the signal are returned: ``1 + (len - width) // hop``.
 
-The tensor functions here are TorchScript-compatible; :func:`octave_groups` is plain Python, for
-the plan builders.
+The tensor functions here are TorchScript-compatible; :func:`octave_groups` and
+:func:`kernel_geometry` (numpy) serve the plan builders.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..kernels.cqt import _check_int
+from ..kernels.cqt import _check_int, _grid, cqt_frequencies, cqt_lengths
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
-__all__ = ["PAD_MODES", "cqt_frame_count", "extend_signal", "octave_groups", "scale_bins"]
+__all__ = ["PAD_MODES", "cqt_frame_count", "extend_signal", "kernel_geometry", "octave_groups", "scale_bins"]
 
 
 def cqt_frame_count(length: int, hop_length: int, center: bool, width: int) -> int:
@@ -156,3 +157,32 @@ def octave_groups(n_bins: int, bins_per_octave: int) -> list[tuple[int, int]]:
         out.append((max(0, hi - bins_per_octave), hi))
         hi -= bins_per_octave
     return out
+
+
+def kernel_geometry(
+    *, sr: float, fmin: float, n_bins: int, bins_per_octave: int, filter_scale: float, convention: str
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Centre frequencies, real kernel lengths, and the longest kernel's ``n = 0`` column and grid length.
+
+    Parameters
+    ----------
+    sr, fmin, n_bins, bins_per_octave, filter_scale, convention
+        As :func:`~nnaudio_core.kernels.cqt.cqt_kernels`.
+
+    Returns
+    -------
+    freqs, lengths : numpy.ndarray, shape (n_bins,), float64
+    center_index, width : int
+
+    Examples
+    --------
+    >>> _, _, center_index, width = kernel_geometry(sr=22050, fmin=32.70, n_bins=84, bins_per_octave=12,
+    ...                                             filter_scale=1.0, convention="librosa")
+    >>> center_index, width
+    (5844, 11687)
+    """
+    freqs = cqt_frequencies(n_bins=n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
+    lengths = cqt_lengths(freqs, sr=sr, filter_scale=filter_scale, bins_per_octave=bins_per_octave,
+                          convention=convention)
+    lo, hi = _grid(float(lengths[0]))
+    return freqs, lengths, -lo, hi - lo
