@@ -55,7 +55,7 @@ import torch
 from torch import Tensor
 
 from .errors import ParameterError, did_you_mean
-from .ops import magnitude, phase
+from .functional.complex import magnitude, phase
 from .registry import get_transform
 from .transform import constant
 
@@ -758,7 +758,7 @@ class CQT2010v2(_CQTLayout, _CQT2019):
         Let the top octave run below the full rate when its kernels allow (default True). Speed
         only: the values do not change (in nnAudio they were scaled by the downsampling factor).
     trainable : bool
-        Per-octave kernels as ``nn.Parameter`` objects (``cqt_kernels_0``, ...).
+        Per-octave kernels as ``nn.Parameter`` objects (the kernel list ``cqt_kernels``).
     output_format : {"Magnitude", "Complex", "Phase"}
         Default output (``"Magnitude"``).
     verbose : bool

@@ -33,7 +33,6 @@ bins_per_octave, filter_scale, norm, window, center, pad_mode, trainable, output
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any
 
@@ -43,11 +42,12 @@ from torch import Tensor
 
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.functional.cqt import PAD_MODES, cqt1992_conv, cqt1992_fft, cqt2019, cqt_frame_count
+from nnaudio_core.functional.complex import magnitude, phase
+from nnaudio_core.functional.cqt1992 import cqt1992_conv, cqt1992_fft, cqt1992_fft_plan
+from nnaudio_core.functional.cqt2019 import cqt2019, cqt2019_plan
+from nnaudio_core.functional.cqt_common import PAD_MODES, cqt_frame_count, kernel_geometry
 from nnaudio_core.kernels.cqt import (
     LENGTH_CONVENTIONS,
-    cqt1992_fft_plan,
-    cqt2019_plan,
     cqt_conv_kernels,
     cqt_frequencies,
     cqt_lengths,
@@ -55,7 +55,6 @@ from nnaudio_core.kernels.cqt import (
     max_cqt_bins,
 )
 from nnaudio_core.kinds import COMPLEX, MAGNITUDE, PHASE, POWER, SignalInfo
-from nnaudio_core.ops import magnitude, phase
 from nnaudio_core.params import Param
 from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, Batch, constant
 
@@ -150,16 +149,12 @@ class _CQTBase(KernelTransform):
         self.center: bool = c["center"]
         self.pad_mode: str = c["pad_mode"]
         self.output_format: str = c["output_format"]
-        #: Centre frequency of each bin in Hz, shape (n_bins,).
-        self.frequencies: np.ndarray = cqt_frequencies(n_bins=self.n_bins, fmin=c["fmin"],
-                                                       bins_per_octave=c["bins_per_octave"])
-        #: Real-valued kernel length of each bin in samples, shape (n_bins,).
-        self.kernel_lengths: np.ndarray = cqt_lengths(self.frequencies, sr=c["sr"], filter_scale=c["filter_scale"],
-                                                      bins_per_octave=c["bins_per_octave"], convention=c["lengths"])
-        lo = math.floor(-self.kernel_lengths[0] / 2)
-        #: Column of n = 0 and grid length of the longest kernel.
-        self.center_index: int = -lo
-        self.kernel_width: int = math.floor(self.kernel_lengths[0] / 2) - lo
+        # frequencies: centre of each bin in Hz; kernel_lengths: real-valued kernel length of each bin
+        # in samples (both (n_bins,)); center_index, kernel_width: the longest kernel's n = 0 column and
+        # grid length.
+        self.frequencies, self.kernel_lengths, self.center_index, self.kernel_width = kernel_geometry(
+            sr=c["sr"], fmin=c["fmin"], n_bins=self.n_bins, bins_per_octave=c["bins_per_octave"],
+            filter_scale=c["filter_scale"], convention=c["lengths"])
 
     def _kernel_kwargs(self) -> dict[str, Any]:
         c = self.config
@@ -274,39 +269,28 @@ class CQT1992(_CQTBase):
             rows, _, _ = cqt_conv_kernels(**kw)
             return {"cqt_kernels": rows[:, None, :], "scale": constant(self._scale())}
         plan = cqt1992_fft_plan(hop_length=self.hop_length, **kw)
-        self._n_fft: int = plan.n_fft
-        self._frames_per_block: int = plan.frames_per_block
-        self._conv_offsets: list[int] = list(plan.conv_offsets)
-        self._n_fft_octaves: int = len(plan.fft_kernels)
-        kernels: dict[str, np.ndarray] = {}
-        for i, (bins, spectra) in enumerate(zip(plan.fft_bins, plan.fft_kernels, strict=True)):
-            # single-precision spectra (see cqt1992_fft_plan), stored as (re, im) pairs
-            kernels[f"fft_kernels_{i}"] = spectra.view(np.float32).reshape(spectra.shape + (2,))
-            kernels[f"fft_bins_{i}"] = bins
-        for i, weight in enumerate(plan.conv_weights):
-            kernels[f"conv_kernels_{i}"] = weight[:, None, :]
-        kernels["scale"] = constant(self._scale())
-        return kernels
+        self._schedule = plan.schedule
+        return {
+            "fft_kernels": list(plan.fft_kernels),  # single-precision (re, im) pairs, see cqt1992_fft_plan
+            "fft_bins": list(plan.fft_bins),
+            "conv_kernels": list(plan.conv_kernels),
+            "scale": constant(self._scale()),
+        }
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         if self.backend == "conv":
-            real, imag = cqt1992_conv(x, self.cqt_kernels, self.hop_length, self.center_index, self.center,
-                                      self.pad_mode, self.scale)
+            real, imag = cqt1992_conv(x, self.cqt_kernels, self.scale, self.hop_length, self.center_index,
+                                      self.center, self.pad_mode)
         else:
             real, imag = cqt1992_fft(
                 x,
-                [getattr(self, f"fft_bins_{i}") for i in range(self._n_fft_octaves)],
-                [getattr(self, f"fft_kernels_{i}") for i in range(self._n_fft_octaves)],
-                [getattr(self, f"conv_kernels_{i}") for i in range(len(self._conv_offsets))],
-                self._conv_offsets,
-                self.hop_length,
-                self._n_fft,
-                self._frames_per_block,
-                self.center_index,
-                self.kernel_width,
+                self.fft_kernels.tensors(),
+                self.fft_bins.tensors(),
+                self.conv_kernels.tensors(),
+                self.scale,
+                self._schedule,
                 self.center,
                 self.pad_mode,
-                self.scale,
             )
         return self.format_output(real, imag)
 
@@ -326,7 +310,7 @@ class CQT2019(_CQTBase):
     pad_mode, output_format, normalization_type, lengths
         As :class:`CQT1992`.
     trainable : bool
-        The per-octave kernels ``cqt_kernels_{g}`` (``g = 0`` is the top octave) become
+        The per-octave kernels ``cqt_kernels[g]`` (a kernel list, ``g = 0`` the top octave) become
         ``nn.Parameter`` objects; the low-pass filter stays fixed.
     earlydownsample : bool
         Let the top octave run below the full rate when its kernels allow it (default True);
@@ -346,34 +330,22 @@ class CQT2019(_CQTBase):
     def build_kernels(self) -> dict[str, np.ndarray]:
         plan = cqt2019_plan(hop_length=self.hop_length, earlydownsample=self.config["earlydownsample"],
                             **self._kernel_kwargs())
-        self._levels: list[int] = list(plan.levels)
-        self._starts: list[int] = list(plan.starts)
-        self._strides: list[int] = list(plan.strides)
-        self._phases: list[int] = list(plan.phases)
-        self._pad_left: int = plan.pad_left
-        kernels: dict[str, np.ndarray] = {}
-        for g, weight in enumerate(plan.weights):
-            kernels[f"cqt_kernels_{g}"] = weight[:, None, :]
-        kernels["lowpass"] = constant(plan.lowpass_bank[:, None, :])
-        kernels["scale"] = constant(self._scale())
-        return kernels
+        self._schedule = plan.schedule
+        return {
+            "cqt_kernels": list(plan.kernels),  # per octave group, from the top octave down
+            "lowpass": constant(plan.lowpass),
+            "scale": constant(self._scale()),
+        }
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         real, imag = cqt2019(
             x,
+            self.cqt_kernels.tensors(),
             self.lowpass,
-            [getattr(self, f"cqt_kernels_{g}") for g in range(len(self._levels))],
-            self._levels,
-            self._starts,
-            self._strides,
-            self._phases,
-            self.hop_length,
-            self._pad_left,
-            self.center_index,
-            self.kernel_width,
+            self.scale,
+            self._schedule,
             self.center,
             self.pad_mode,
-            self.scale,
         )
         return self.format_output(real, imag)
 

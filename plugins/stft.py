@@ -15,10 +15,11 @@ from torch import Tensor
 
 from nnaudio_core import hookimpl
 from nnaudio_core.errors import ParameterError
+from nnaudio_core.functional.complex import magnitude, phase
+from nnaudio_core.functional.conv import strided_conv1d
 from nnaudio_core.functional.spectral import power_spectrum
 from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kernels, stft_window
 from nnaudio_core.kinds import COMPLEX, MAGNITUDE, PHASE, POWER, SignalInfo
-from nnaudio_core.ops import magnitude, phase, strided_conv1d
 from nnaudio_core.params import Param
 from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, ConvTransform
 

@@ -13,8 +13,10 @@ import torch
 from cqt_reference import extend, reference_cqt, rel_err
 from signals import chirp, noise_bursts, notes
 
-from nnaudio_core.functional.cqt import cqt1992_conv, cqt1992_fft, cqt2019, extend_signal
-from nnaudio_core.kernels.cqt import _conv_rows, cqt1992_fft_plan, cqt2019_plan, cqt_kernels
+from nnaudio_core.functional.cqt1992 import cqt1992_conv, cqt1992_fft, cqt1992_fft_plan
+from nnaudio_core.functional.cqt2019 import cqt2019, cqt2019_plan
+from nnaudio_core.functional.cqt_common import extend_signal
+from nnaudio_core.kernels.cqt import cqt_conv_kernels, cqt_kernels
 
 SEED = dict(sr=44100, fmin=55.0, n_bins=168, bins_per_octave=24)
 SMALL = dict(sr=22050, fmin=32.70, n_bins=84, bins_per_octave=12)
@@ -30,24 +32,25 @@ def _complex(out) -> np.ndarray:
     return re.double().numpy() + 1j * im.double().numpy()
 
 
+def conv_args(hop, **cfg):
+    """``cqt1992_conv``'s arguments after ``x``: float32 rows, no scale, hop and the n = 0 column."""
+    rows, center_index, _ = cqt_conv_kernels(**cfg)
+    return _f32(rows)[:, None], None, hop, center_index
+
+
 def run_conv(x, *, hop, center=True, pad_mode="reflect", **cfg):
-    kern, center_index, _ = cqt_kernels(**cfg)
-    weight = _f32(_conv_rows(kern))[:, None]
-    return _complex(cqt1992_conv(_f32(x), weight, hop, center_index, center, pad_mode))
+    return _complex(cqt1992_conv(_f32(x), *conv_args(hop, **cfg), center, pad_mode))
 
 
 def fft_args(hop, **cfg):
+    """``cqt1992_fft``'s arguments after ``x``: the plan's tensors, no scale, the schedule."""
     plan = cqt1992_fft_plan(hop_length=hop, **cfg)
     return (
+        [torch.from_numpy(v) for v in plan.fft_kernels],
         [torch.from_numpy(b) for b in plan.fft_bins],
-        [torch.from_numpy(v.view(np.float32).reshape(v.shape + (2,))) for v in plan.fft_kernels],
-        [_f32(w)[:, None] for w in plan.conv_weights],
-        plan.conv_offsets,
-        hop,
-        plan.n_fft,
-        plan.frames_per_block,
-        plan.center,
-        plan.width,
+        [_f32(w) for w in plan.conv_kernels],
+        None,
+        plan.schedule,
     )
 
 
@@ -56,19 +59,9 @@ def run_fft(x, *, hop, center=True, pad_mode="reflect", **cfg):
 
 
 def multirate_args(hop, **cfg):
+    """``cqt2019``'s arguments after ``x``: the plan's float32 tensors, no scale, the schedule."""
     plan = cqt2019_plan(hop_length=hop, **cfg)
-    return (
-        _f32(plan.lowpass_bank)[:, None],
-        [_f32(w)[:, None] for w in plan.weights],
-        plan.levels,
-        plan.starts,
-        plan.strides,
-        plan.phases,
-        hop,
-        plan.pad_left,
-        plan.center,
-        plan.width,
-    )
+    return [_f32(w) for w in plan.kernels], _f32(plan.lowpass), None, plan.schedule
 
 
 def run_2019(x, *, hop, center=True, pad_mode="reflect", **cfg):
@@ -201,18 +194,18 @@ def test_batch_rows_are_independent():
 
 def test_scale_multiplies_each_bin():
     x = chirp(0.5, sr=22050)[None]
-    args = multirate_args(512, **SMALL)
+    kernels, lowpass, _, schedule = multirate_args(512, **SMALL)
     scale = torch.arange(1.0, 85.0)
-    plain = _complex(cqt2019(_f32(x), *args))
-    scaled = _complex(cqt2019(_f32(x), *args, True, "reflect", scale))
+    plain = _complex(cqt2019(_f32(x), kernels, lowpass, None, schedule))
+    scaled = _complex(cqt2019(_f32(x), kernels, lowpass, scale, schedule, True, "reflect"))
     np.testing.assert_allclose(scaled, plain * np.arange(1.0, 85.0)[:, None], rtol=1e-6, atol=1e-9)
 
 
 def test_float64_input_is_computed_in_float64():
     x = chirp(1.0, sr=22050)[None]
     ref = reference(x, hop=512, **SMALL)
-    kern, c, _ = cqt_kernels(**SMALL)
-    out = _complex(cqt1992_conv(torch.from_numpy(x), torch.from_numpy(_conv_rows(kern))[:, None], 512, c))
+    rows, c, _ = cqt_conv_kernels(**SMALL)
+    out = _complex(cqt1992_conv(torch.from_numpy(x), torch.from_numpy(rows)[:, None], None, 512, c))
     assert rel_err(out, ref) < 1e-12
 
 
@@ -226,11 +219,19 @@ def test_extend_signal_matches_reference_extension(left, right, pad_mode):
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
-def test_functions_script():
-    x = _f32(chirp(0.5, sr=22050)[None])
-    for fn, args in [(cqt2019, multirate_args(441, **SMALL)), (cqt1992_fft, fft_args(441, **SMALL))]:
+@pytest.mark.parametrize("center, pad_mode", [(True, "reflect"), (False, "constant")])
+def test_functions_script(center, pad_mode):
+    """Every functional CQT scripts, schedule NamedTuple and all, and computes exactly what eager does."""
+    x = _f32(chirp(1.0, sr=22050)[None])  # longer than the longest kernel (11687 samples): uncentred frames exist
+    scale = torch.linspace(1.0, 2.0, 84)
+    for fn, args in [(cqt2019, multirate_args(441, **SMALL)), (cqt1992_fft, fft_args(441, **SMALL)),
+                     (cqt1992_conv, conv_args(441, **SMALL))]:
         scripted = torch.jit.script(fn)
         np.testing.assert_array_equal(_complex(scripted(x, *args)), _complex(fn(x, *args)))
+        scaled = list(args)
+        scaled[scaled.index(None)] = scale
+        np.testing.assert_array_equal(_complex(scripted(x, *scaled, center, pad_mode)),
+                                      _complex(fn(x, *scaled, center, pad_mode)))
 
 
 @pytest.mark.parametrize("config", ["seed", "84 bins"])
@@ -253,10 +254,10 @@ def test_matches_librosa_cqt(config):
     sr, n_bins, bpo = cfg["sr"], cfg["n_bins"], cfg["bins_per_octave"]
     lengths = cqt_lengths(cqt_frequencies(n_bins=n_bins, fmin=cfg["fmin"], bins_per_octave=bpo), sr=sr,
                           bins_per_octave=bpo)
-    args = multirate_args(512, **cfg)
+    kernels, lowpass, _, schedule = multirate_args(512, **cfg)
     for name, fn in SIGNALS.items():
         x = fn(2.0, sr=sr)
-        ours = _complex(cqt2019(_f32(x[None]), *args, True, "constant", _f32(np.sqrt(lengths))))[0]
+        ours = _complex(cqt2019(_f32(x[None]), kernels, lowpass, _f32(np.sqrt(lengths)), schedule, True, "constant"))[0]
         theirs = librosa.cqt(x, sr=sr, hop_length=512, fmin=cfg["fmin"], n_bins=n_bins, bins_per_octave=bpo,
                              pad_mode="constant", tuning=0.0, scale=True)
         definition = reference(x, hop=512, pad_mode="constant", **cfg) * np.sqrt(lengths)[:, None]

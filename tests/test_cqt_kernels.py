@@ -1,4 +1,4 @@
-"""Constant-Q kernel builders: frequencies, lengths, kernels, derived forms and the low-pass design."""
+"""Constant-Q kernel builders (frequencies, lengths, kernels, the low-pass design) and the plan builders."""
 
 from __future__ import annotations
 
@@ -7,19 +7,16 @@ import pytest
 import scipy.signal
 from cqt_reference import reference_kernel, reference_lengths
 
+from nnaudio_core.functional.cqt1992 import cqt1992_fft_plan
+from nnaudio_core.functional.cqt2019 import cqt2019_plan, subsample_kernels
+from nnaudio_core.functional.cqt_common import octave_groups
 from nnaudio_core.kernels.cqt import (
-    cqt1992_fft_plan,
-    cqt2019_plan,
-    cqt_fft_kernels,
     cqt_frequencies,
     cqt_kernels,
     cqt_lengths,
     cqt_n_bins,
     max_cqt_bins,
-    octave_groups,
     relative_bandwidth,
-    subsample_kernels,
-    trim_kernels,
 )
 from nnaudio_core.kernels.lowpass import decimation_lowpass, lowpass_fir, polyphase_bank
 
@@ -146,10 +143,7 @@ def test_too_small_filter_scale_and_bad_norm_are_rejected():
         cqt_kernels(sr=8000, fmin=100.0, n_bins=12, norm=-1)
 
 
-def test_trim_and_subsample():
-    k, c = trim_kernels(np.array([[0, 0, 1, 2, 0], [0, 3, 0, 0, 0]]), 3)
-    np.testing.assert_array_equal(k, [[0, 1, 2], [3, 0, 0]])
-    assert c == 2
+def test_subsample():
     full = np.arange(1.0, 12.0)[None]  # kernel[n] = n + 6 for n = -5 .. 5, centre column 5
     for factor in (2, 3, 4):
         for phase in range(factor):
@@ -157,19 +151,6 @@ def test_trim_and_subsample():
             m = np.arange(sub.shape[1]) - sc
             np.testing.assert_array_equal(sub[0], factor * (factor * m - phase + 6))
             assert sub.shape[1] == np.sum((np.arange(-5, 6) + phase) % factor == 0)
-
-
-def test_fft_kernels_fold_correlation():
-    # V folds the kernels' conjugate spectra: check against direct correlation on a random block
-    rng = np.random.default_rng(1)
-    kern = rng.standard_normal((3, 20)) + 1j * rng.standard_normal((3, 20))
-    hop, n_fft = 4, 32
-    v = cqt_fft_kernels(kern, n_fft=n_fft, hop_length=hop)
-    block = rng.standard_normal(n_fft)
-    z = np.einsum("rq,rqk->kq", np.fft.fft(block).reshape(hop, -1), v)
-    frames = np.fft.ifft(z, axis=-1)[:, : (n_fft - 20) // hop + 1]
-    direct = np.stack([[block[s * hop : s * hop + 20] @ np.conj(kk) for s in range(frames.shape[1])] for kk in kern])
-    np.testing.assert_allclose(frames, direct, atol=1e-12)
 
 
 def test_octave_groups():
@@ -204,25 +185,28 @@ def test_polyphase_bank_equals_direct_decimation():
 
 def test_multirate_schedule():
     seed = dict(sr=44100, fmin=55.0, n_bins=168, bins_per_octave=24)
-    plan = cqt2019_plan(hop_length=512, **seed)
+    plan = cqt2019_plan(hop_length=512, **seed).schedule
     assert plan.levels == [1, 2, 3, 4, 5, 6, 7]  # top octave far below Nyquist: early downsampling
-    assert cqt2019_plan(hop_length=512, earlydownsample=False, **seed).levels == [0, 1, 2, 3, 4, 5, 6]
+    assert cqt2019_plan(hop_length=512, earlydownsample=False, **seed).schedule.levels == [0, 1, 2, 3, 4, 5, 6]
     assert plan.phases == [1] * 7
-    odd = cqt2019_plan(hop_length=441, **seed)  # 441 is odd: frames fall between decimated samples
+    odd = cqt2019_plan(hop_length=441, **seed).schedule  # 441 is odd: frames fall between decimated samples
     assert odd.phases == [2, 4, 8, 16, 32, 32, 32] and odd.levels == [1, 2, 3, 4, 5, 5, 5]  # at most 32 phases
-    near_nyquist = cqt2019_plan(sr=22050, fmin=32.7, n_bins=101, hop_length=512)  # top bin 10.6 kHz
+    near_nyquist = cqt2019_plan(sr=22050, fmin=32.7, n_bins=101, hop_length=512).schedule  # top bin 10.6 kHz
     assert near_nyquist.levels[:3] == [0, 0, 1]  # a top octave near Nyquist keeps the next one at full rate
 
 
 def test_fft_plan_splits_long_and_short_kernels():
     plan = cqt1992_fft_plan(sr=22050, fmin=32.7, n_bins=84, hop_length=512)
-    assert plan.n_fft % 512 == 0 and plan.n_fft >= 2 * plan.width
-    assert sum(v.shape[-1] for v in plan.fft_kernels) + sum(w.shape[0] // 2 for w in plan.conv_weights) == 84
-    assert [w.shape[1] for w in plan.conv_weights] == [1461, 731, 365, 183]  # octaves up to 4 * hop wide
+    schedule = plan.schedule
+    assert schedule.n_fft % 512 == 0 and schedule.n_fft >= 2 * schedule.width
+    spectra = [v[..., 0] + 1j * v[..., 1] for v in plan.fft_kernels]  # stored as (re, im) pairs
+    assert sum(v.shape[-1] for v in spectra) + sum(w.shape[0] // 2 for w in plan.conv_kernels) == 84
+    assert [w.shape[-1] for w in plan.conv_kernels] == [1461, 731, 365, 183]  # octaves up to 4 * hop wide
     exact = cqt1992_fft_plan(sr=22050, fmin=32.7, n_bins=84, hop_length=512, eps=0)
     assert all(v.shape[1] == 512 for v in exact.fft_kernels)  # eps=0 keeps every spectral row
     # the banded spectra (hann: demodulated, decimated DFTs) equal the full DFT on every kept row
-    for banded, full, bins in zip(plan.fft_kernels, exact.fft_kernels, plan.fft_bins, strict=True):
-        p = plan.n_fft // 512
+    exact_spectra = [v[..., 0] + 1j * v[..., 1] for v in exact.fft_kernels]
+    for banded, full, bins in zip(spectra, exact_spectra, plan.fft_bins, strict=True):
+        p = schedule.n_fft // 512
         rows = bins.reshape(p, -1)[0] // p  # stored q-major: (P, R)
         np.testing.assert_allclose(banded, full[:, rows], atol=2e-6 * np.abs(full).max())

@@ -5,9 +5,17 @@ their output into buffers or parameters.
 """
 
 from .fourier import fourier_bins, fourier_kernels, stft_window
-from .windows import get_window, pad_center, validate_window
+from .windows import get_window, pad_center, periodic_window, validate_window
 
-__all__ = ["fourier_bins", "fourier_kernels", "get_window", "pad_center", "stft_window", "validate_window"]
+__all__ = [
+    "fourier_bins",
+    "fourier_kernels",
+    "get_window",
+    "pad_center",
+    "periodic_window",
+    "stft_window",
+    "validate_window",
+]
 
 from .dct import dct_matrix, lifter_weights  # noqa: E402
 from .mel import (  # noqa: E402

@@ -1,41 +1,11 @@
-"""Small tensor operations shared by transforms (all TorchScript/ONNX friendly)."""
+"""Strided correlation with many kernels, in polyphase form where that is faster (TorchScript/ONNX friendly)."""
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-
-def safe_sqrt(power: Tensor) -> Tensor:
-    """``sqrt(power)`` with a zero gradient, not NaN or Inf, where ``power == 0``.
-
-    Examples
-    --------
-    >>> p = torch.tensor([0.0, 4.0], requires_grad=True)
-    >>> safe_sqrt(p).sum().backward()
-    >>> p.grad
-    tensor([0.0000, 0.2500])
-    """
-    positive = power > 0
-    # sqrt(1) where power is 0 keeps the backward pass finite; the mask then zeroes value and gradient.
-    return torch.sqrt(torch.where(positive, power, 1.0)) * positive
-
-
-def magnitude(real: Tensor, imag: Tensor) -> Tensor:
-    """``|real + i imag|`` from real tensors, with a finite gradient everywhere.
-
-    Computed as ``sqrt(real**2 + imag**2 + tiny)`` with ``tiny`` the smallest normal number of the
-    dtype (1.2e-38 for float32): the partial derivatives ``real / |z|`` stay bounded by 1 and are 0
-    at ``z = 0`` (where nnAudio's gradient is NaN), and values move by at most ``sqrt(tiny)``.
-    """
-    return torch.sqrt(real * real + imag * imag + torch.finfo(real.dtype).tiny)
-
-
-def phase(real: Tensor, imag: Tensor) -> Tensor:
-    """Angle of ``real + i imag`` in radians, in ``(-pi, pi]`` (``+0.0`` folds ``-0`` to ``0``)."""
-    return torch.atan2(imag + 0.0, real)
-
+__all__ = ["POLYPHASE_MIN_WORK", "strided_conv1d"]
 
 #: Multiply-adds per output sample (``channels * K / stride``) from which the polyphase form is used.
 POLYPHASE_MIN_WORK = 512
