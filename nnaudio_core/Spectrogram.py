@@ -250,9 +250,9 @@ class STFT(_STFT):
 
     def post_process(self, y: Tensor) -> Tensor:
         """The ``(..., freq, frames, 2)`` pair of real and imaginary parts (formatted by :meth:`forward`)."""
-        if y.is_complex():  # fft path
+        if isinstance(y, Tensor):  # fft path: complex frames
             return torch.view_as_real(y)
-        return torch.stack((y[:, : self.freq_bins], y[:, self.freq_bins :]), -1)
+        return torch.stack(y, -1)
 
     def forward(self, x: Tensor, output_format: str | None = None) -> Tensor:
         """Spectrogram of ``x`` in nnAudio's layout.

@@ -37,15 +37,14 @@ import numbers
 from typing import Any
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.functional.complex import magnitude, phase
 from nnaudio_core.functional.cqt1992 import cqt1992_conv, cqt1992_fft, cqt1992_fft_plan
 from nnaudio_core.functional.cqt2019 import cqt2019, cqt2019_plan
 from nnaudio_core.functional.cqt_common import PAD_MODES, cqt_frame_count, kernel_geometry
+from nnaudio_core.functional.stft import format_pair
 from nnaudio_core.kernels.cqt import (
     LENGTH_CONVENTIONS,
     cqt_conv_kernels,
@@ -196,14 +195,7 @@ class _CQTBase(KernelTransform):
         The last step of ``compute``; a subclass overrides it to change the output layout (the
         nnAudio-compatible classes return the ``(..., 2)`` pair here and format it themselves).
         """
-        fmt = self.output_format
-        if fmt == "Magnitude":
-            return magnitude(real, imag)
-        if fmt == "Power":
-            return real.square() + imag.square()
-        if fmt == "Phase":
-            return phase(real, imag)
-        return torch.complex(real, imag)
+        return format_pair(real, imag, self.output_format)
 
 
 class CQT1992(_CQTBase):

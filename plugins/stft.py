@@ -9,21 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from nnaudio_core import hookimpl
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.functional.complex import magnitude, phase
-from nnaudio_core.functional.conv import strided_conv1d
-from nnaudio_core.functional.spectral import power_spectrum
+from nnaudio_core.functional.stft import OUTPUT_FORMATS, format_complex, format_pair, pad_frames, stft_conv, stft_fft
 from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kernels, stft_window
 from nnaudio_core.kinds import COMPLEX, MAGNITUDE, PHASE, POWER, SignalInfo
 from nnaudio_core.params import Param
 from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, ConvTransform
 
-OUTPUT_FORMATS = ("Complex", "Magnitude", "Phase", "Power")
 OUTPUT_KINDS = {"Complex": COMPLEX, "Magnitude": MAGNITUDE, "Phase": PHASE, "Power": POWER}
 
 
@@ -170,36 +165,17 @@ class STFT(ConvTransform):
             )
 
     def pad(self, x: Tensor) -> Tensor:
-        x = x.unsqueeze(1)
-        if self.pad_amount:
-            x = F.pad(x, (self.pad_amount, self.pad_amount), mode=self.pad_mode)
-        return x
+        return pad_frames(x, self.pad_amount, self.pad_mode)
 
-    def analyse(self, x: Tensor) -> Tensor:
+    def analyse(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         if self.backend == "fft":
-            spec = torch.stft(x.squeeze(1), self.n_fft, self.hop_length, window=self.window, center=False,
-                              return_complex=True)
-            return spec[:, : self.freq_bins]
-        return strided_conv1d(x, self.fourier, self.hop_length)
+            return stft_fft(x, self.window, self.n_fft, self.hop_length, self.freq_bins)
+        return stft_conv(x, self.fourier, self.hop_length)
 
-    def post_process(self, y: Tensor) -> Tensor:
-        fmt = self.output_format
-        if y.is_complex():  # fft path
-            if fmt == "Magnitude":
-                return y.abs()
-            if fmt == "Power":
-                return power_spectrum(y)
-            if fmt == "Phase":
-                return phase(y.real, y.imag)
-            return y
-        real, imag = y[:, : self.freq_bins], y[:, self.freq_bins :]
-        if fmt == "Magnitude":
-            return magnitude(real, imag)
-        if fmt == "Power":
-            return real.square() + imag.square()
-        if fmt == "Phase":
-            return phase(real, imag)
-        return torch.complex(real, imag)
+    def post_process(self, y: Tensor | tuple[Tensor, Tensor]) -> Tensor:
+        if isinstance(y, Tensor):  # the fft path's complex frames
+            return format_complex(y, self.output_format)
+        return format_pair(y[0], y[1], self.output_format)
 
 
 @hookimpl
