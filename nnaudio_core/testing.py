@@ -258,9 +258,8 @@ def _trainable_params(factory: Factory, params: Mapping[str, Any]) -> dict[str, 
     if not _declares(factory, "trainable"):
         return None
     trainable = {**params, "trainable": True}
-    fast_path = getattr(factory, "fast_path", None)
-    if fast_path is not None and trainable.get("backend") == fast_path:
-        trainable["backend"] = "auto"  # the fast path takes fixed kernels only
+    if trainable.get("backend", "auto") not in ("auto", "conv"):
+        trainable["backend"] = "auto"  # a fast path takes fixed kernels only (composites pass it on)
     return trainable
 
 
@@ -405,9 +404,11 @@ def check_stateless_forward(factory: Factory, params: Mapping[str, Any], options
 def check_float64(factory: Factory, params: Mapping[str, Any], options: CheckOptions) -> None:
     """``.to(torch.float64)`` gives exactly the kernels of a float64 build, and the float32 output.
 
-    Kernels must agree to 1e-12 relative (they are rebuilt from their float64 definition, not
-    widened from float32); float64 input must work, give a float64 (complex128) output equal to the
-    float64 build's and agree with the float32 output to float32 precision.
+    Frozen kernels must agree to 1e-12 relative (they are rebuilt from their float64 definition,
+    not widened from float32); trainable parameters are widened exactly (trained values cannot be
+    rebuilt). Tensor attributes must follow the dtype. Float64 input must work, give a float64
+    (complex128) output equal to the float64 build's and agree with the float32 output to float32
+    precision.
     """
     prop = "float64"
     single = factory(**params)
@@ -426,7 +427,14 @@ def check_float64(factory: Factory, params: Mapping[str, Any], options: CheckOpt
         if tensor.shape != reference.shape:
             raise AssertionError(f"{prop}: kernel {name!r} has shape {tuple(tensor.shape)} after .to(float64), "
                                  f"{tuple(reference.shape)} in a float64 build")
-        if tensor.is_floating_point() or tensor.is_complex():
+        if isinstance(tensor, nn.Parameter):
+            # trained values: widened exactly (never rebuilt), so they agree with a float64 build to float32
+            widened = dict(single.named_parameters())[name].detach().to(torch.float64)
+            if not torch.equal(tensor.detach(), widened):
+                raise AssertionError(f"{prop}: parameter {name!r} is not its float32 value widened after .to(float64)")
+            _assert_close(prop, f"parameter {name!r} after .to(float64) vs a float64 build", tensor, reference,
+                          options.rtol)
+        elif tensor.is_floating_point() or tensor.is_complex():
             _assert_close(prop, f"kernel {name!r} after .to(float64) vs a float64 build", tensor, reference, 1e-12)
         elif not torch.equal(tensor, reference):
             raise AssertionError(f"{prop}: kernel {name!r} ({tensor.dtype}) differs after .to(float64)")
@@ -446,7 +454,8 @@ def check_float64(factory: Factory, params: Mapping[str, Any], options: CheckOpt
     expected_dtype = torch.complex128 if y64.is_complex() else torch.float64
     if y64.dtype != expected_dtype:
         raise AssertionError(f"{prop}: float64 input gave a {y64.dtype} output; expected {expected_dtype}")
-    _assert_close(prop, "output of .to(float64) vs a float64 build", y64, native(x64), 1e-10)
+    exact = 1e-10 if converted.frozen else options.rtol  # trained parameters carry their float32 rounding
+    _assert_close(prop, "output of .to(float64) vs a float64 build", y64, native(x64), exact)
     _assert_close(prop, "float32 output vs float64 output", single(x64.to(torch.float32)), y64, options.rtol)
 
 
