@@ -776,7 +776,7 @@ def plugin_registered(plugin: Any, name: str, *, registry: Registry | None = Non
     from .errors import PluginError
 
     registry = REGISTRY if registry is None else registry
-    registry.ensure_loaded()
+    registry.names()  # loads the entry points first (and any whose module was importing when reached)
     existing = _registered_name(registry, plugin)
     if existing is not None:
         yield [e.name for e in registry.entries() if e.plugin == existing]
