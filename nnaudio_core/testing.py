@@ -63,6 +63,7 @@ import torch
 import yaml
 from torch import Tensor, nn
 
+from .errors import PluginError
 from .hookspecs import hookimpl
 from .kinds import WAVEFORM
 from .registry import REGISTRY, Registry, get_transform
@@ -128,7 +129,6 @@ PROPERTIES: dict[str, PropertyCheck] = {}
 def _property(name: str) -> Callable[[PropertyCheck], PropertyCheck]:
     def add(function: PropertyCheck) -> PropertyCheck:
         PROPERTIES[name] = function
-        function.property_name = name  # type: ignore[attr-defined]
         return function
 
     return add
@@ -773,8 +773,6 @@ def plugin_registered(plugin: Any, name: str, *, registry: Registry | None = Non
     >>> "doc_gain" in available_transforms()
     False
     """
-    from .errors import PluginError
-
     registry = REGISTRY if registry is None else registry
     registry.names()  # loads the entry points first (and any whose module was importing when reached)
     existing = _registered_name(registry, plugin)
