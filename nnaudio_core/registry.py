@@ -219,9 +219,9 @@ class Registry:
             If it registers a name (or alias) another plugin already holds.
         """
         with self._lock:
-            for registered_name, registered in self._manager.list_name_plugin():
-                if registered is plugin:  # already in (its entry point loaded it): nothing to add
-                    return [e.name for e in self._entries.values() if e.plugin == registered_name]
+            registered_name = self._manager.get_name(plugin)
+            if registered_name is not None:  # already in (its entry point loaded it): nothing to add
+                return [e.name for e in self._entries.values() if e.plugin == registered_name]
             _check_hook_names(plugin, name)
             try:
                 self._manager.register(plugin, name=name)
@@ -249,6 +249,16 @@ class Registry:
                 for key in (entry.name, *entry.aliases):
                     self._lookup[key] = entry.name
             return [e.name for e in staged]
+
+    def plugin_name(self, plugin: Any) -> str | None:
+        """The name ``plugin`` (the very object) is registered under, or ``None``."""
+        with self._lock:
+            return self._manager.get_name(plugin)
+
+    def plugin(self, name: str) -> Any | None:
+        """The plugin object registered under ``name``, or ``None``."""
+        with self._lock:
+            return self._manager.get_plugin(name)
 
     def unregister_plugin(self, name: str) -> None:
         """Remove a plugin and every transform it registered."""

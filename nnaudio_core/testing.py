@@ -728,11 +728,6 @@ def check_input_errors(factory: Factory, params: Mapping[str, Any], options: Che
 # ------------------------------------------------------------------------------------------------
 # plugin fixture
 # ------------------------------------------------------------------------------------------------
-def _registered_name(registry: Registry, plugin: Any) -> str | None:
-    # Contract gap: Registry has no public "is this object registered, and under what name".
-    return registry._manager.get_name(plugin)
-
-
 @contextmanager
 def plugin_registered(plugin: Any, name: str, *, registry: Registry | None = None) -> Iterator[list[str]]:
     """Register ``plugin`` for the duration of a ``with`` block, unless it already is.
@@ -775,11 +770,11 @@ def plugin_registered(plugin: Any, name: str, *, registry: Registry | None = Non
     """
     registry = REGISTRY if registry is None else registry
     registry.names()  # loads the entry points first (and any whose module was importing when reached)
-    existing = _registered_name(registry, plugin)
+    existing = registry.plugin_name(plugin)
     if existing is not None:
         yield [e.name for e in registry.entries() if e.plugin == existing]
         return
-    holder = registry._manager.get_plugin(name)
+    holder = registry.plugin(name)
     if holder is not None:
         raise PluginError(f"plugin name {name!r} is already registered for {holder!r}, another object than {plugin!r}")
     added = registry.register_plugin(plugin, name=name)

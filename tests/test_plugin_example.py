@@ -12,6 +12,7 @@ import torch
 
 from nnaudio_core import SignalInfo, SpecError, build_transform, get_transform, kinds
 from nnaudio_core.registry import REGISTRY
+from nnaudio_core.testing import check_transform, plugin_registered
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE / "plugin_example"))
@@ -53,3 +54,8 @@ def test_the_example_plugin_works_in_a_spec(plugin):
     with pytest.raises(SpecError, match=r"pipeline\[1\]\.linear_bands\.fmax: 20000\.0 is not allowed"):
         build_transform(dict(spec, pipeline=[spec["pipeline"][0], {"linear_bands": {"fmax": 20000.0}}]))
     assert bands.output_info(SignalInfo(kinds.MAGNITUDE, axes=("freq", "frames"))).kind == kinds.MAGNITUDE
+
+
+def test_the_example_plugin_passes_the_conformance_suite_as_documented():
+    with plugin_registered(linear_bands, name="linear_bands"):
+        check_transform(linear_bands.LinearBands, n_fft=64, n_bands=4)
