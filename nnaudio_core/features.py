@@ -1,7 +1,7 @@
 """nnAudio's newer module name for the same classes: ``from nnaudio_core import features``.
 
 nnAudio 0.3 moved its layers from ``nnAudio.Spectrogram`` to ``nnAudio.features``; both names
-work here and give the very same classes (see :mod:`nnaudio_core.Spectrogram`).
+work here and give the very same classes (those of :mod:`nnaudio_core.compat`).
 
 Examples
 --------
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import Spectrogram as _spectrogram
-from .Spectrogram import CQT, CQT1992, CQT2019, MFCC, STFT, CQT1992v2, CQT2010v2, MelSpectrogram
+from .compat import CQT, CQT1992, CQT2019, MFCC, STFT, CQT1992v2, CQT2010v2, MelSpectrogram
+from .compat._layout import missing_attribute
 
 __all__ = ["CQT", "CQT1992", "CQT1992v2", "CQT2010v2", "CQT2019", "MFCC", "STFT", "MelSpectrogram"]
 
 
 def __getattr__(name: str) -> Any:
-    return _spectrogram.__getattr__(name)
+    raise missing_attribute(__name__, name, __all__)

@@ -190,11 +190,7 @@ class _CQTBase(KernelTransform):
                           frequencies=self.frequencies, axes=("freq", "frames"))
 
     def format_output(self, real: Tensor, imag: Tensor) -> Tensor:
-        """Turn the real and imaginary parts ``(N, n_bins, frames)`` into ``output_format``.
-
-        The last step of ``compute``; a subclass overrides it to change the output layout (the
-        nnAudio-compatible classes return the ``(..., 2)`` pair here and format it themselves).
-        """
+        """Turn the real and imaginary parts ``(N, n_bins, frames)`` into ``output_format``."""
         return format_pair(real, imag, self.output_format)
 
 

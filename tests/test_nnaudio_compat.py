@@ -121,11 +121,11 @@ def cqt_definition(layer, x: torch.Tensor, normalization_type: str = "librosa") 
     ``t * hop + fft_len // 2`` (its kernel array is ``fft_len = 2 ** ceil(log2(l_0))`` wide) and there
     are ``1 + (len - fft_len) // hop`` frames.
     """
-    c = layer.config
+    c = layer.transform.config
     x = np64(x)
     frames = None
     if not c["center"]:
-        longest = float(layer.kernel_lengths[0])
+        longest = float(layer.transform.kernel_lengths[0])
         fft_len = 2 ** math.ceil(math.log2(longest))
         frames = 1 + (x.shape[-1] - fft_len) // c["hop_length"]
         x = x[..., fft_len // 2 - math.ceil(longest / 2):]  # the reference puts n = 0 at t * hop + ceil(l_0 / 2)
@@ -134,13 +134,13 @@ def cqt_definition(layer, x: torch.Tensor, normalization_type: str = "librosa") 
                         window=c["window"], lengths="nnaudio", center=c["center"], pad_mode=c["pad_mode"],
                         normalization_type=normalization_type)
     if c["norm"] is None:
-        ref = ref / layer.kernel_lengths[:, None]
+        ref = ref / layer.transform.kernel_lengths[:, None]
     return np.abs(ref if frames is None else ref[..., :frames])
 
 
 def edge_frames(layer) -> int:
     """Frames at each end whose longest (lowest) kernel reaches outside the clip."""
-    return math.ceil(layer.kernel_lengths[0] / 2 / layer.config["hop_length"]) + 1
+    return math.ceil(layer.transform.kernel_lengths[0] / 2 / layer.transform.hop_length) + 1
 
 
 def parity(label: str, actual, expected) -> float:
@@ -171,8 +171,15 @@ def test_import_names_and_thin_layers():
         assert getattr(features, name) is getattr(S, name)  # nnAudio's newer module name
     plugins = {"STFT": "stft", "MelSpectrogram": "mel", "MFCC": "mfcc", "CQT1992v2": "cqt1992",
                "CQT1992": "cqt1992", "CQT2010v2": "cqt2019"}
-    for name, transform in plugins.items():  # subclasses of the registered transforms, not copies
-        assert issubclass(getattr(S, name), get_transform(transform))
+    for name, transform in plugins.items():  # wrappers holding the registered transforms, not copies
+        cls = getattr(S, name)
+        assert cls.__module__.startswith("nnaudio_core.compat.")
+        assert not issubclass(cls, get_transform(transform))
+        layer = ours(name, **({"n_bins": 48} if name == "CQT1992" else {}))
+        assert isinstance(layer.transform, get_transform(transform))
+        assert type(layer.transform) is get_transform(transform)  # the plugin's own class, not a subclass
+        assert [n for n, _ in layer.named_children()] == ["transform"]
+        assert not hasattr(layer, "output_kind")  # nnAudio's layouts are not a registered kind
 
 
 def test_import_stays_lazy():
@@ -182,10 +189,13 @@ def test_import_stays_lazy():
         "assert not [m for m in sys.modules if m.startswith('nnaudio_plugins')]\n"
         "from nnaudio_core import Spectrogram\n"
         "import nnaudio_core.features\n"
-        "print(Spectrogram.STFT.__mro__[1].__module__, nnaudio_core.features.STFT is Spectrogram.STFT)\n"
+        "assert not [m for m in sys.modules if m.startswith('nnaudio_plugins')]  # plugins load on construction\n"
+        "layer = Spectrogram.STFT(verbose=False)\n"
+        "print(Spectrogram.STFT.__module__, type(layer.transform).__module__,\n"
+        "      nnaudio_core.features.STFT is Spectrogram.STFT)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["nnaudio_plugins.stft", "True"]
+    assert out.stdout.split() == ["nnaudio_core.compat.stft", "nnaudio_plugins.stft", "True"]
 
 
 @pytest.mark.parametrize("name", CLASSES)
@@ -333,8 +343,10 @@ def test_stft_float64_is_exact_and_trainable_kernels_are_parameters():
     expected = np.abs(np.fft.rfft(frames * np.hanning(513)[:-1], axis=-1)).T
     assert rel_err(layer(x)[0].numpy(), expected) <= 1e-10
     trainable = ours("STFT", n_fft=512, trainable=True)
-    assert trainable.trainable_kernels == ("fourier",)
+    assert trainable.transform.trainable_kernels == ("fourier",)
     assert isinstance(trainable.fourier, torch.nn.Parameter)
+    assert trainable.fourier is trainable.transform.fourier
+    assert [n for n, _ in trainable.named_parameters()] == ["transform.fourier"]
 
 
 def test_trained_nnaudio_stft_kernels_convert_exactly():
@@ -345,7 +357,7 @@ def test_trained_nnaudio_stft_kernels_convert_exactly():
         theirs.wcos.add_(0.01 * torch.randn_like(theirs.wcos))
     state = theirs.state_dict()
     stft = Spectrogram.STFT(n_fft=512, trainable=True, verbose=False)
-    stft.load_state_dict({"fourier": torch.cat([state["wcos"], -state["wsin"]])})
+    stft.load_state_dict({"transform.fourier": torch.cat([state["wcos"], -state["wsin"]])})
     x = torch.randn(2, 8000)
     assert parity("STFT converted trained kernels vs nnAudio", stft(x).detach(), theirs(x).detach()) <= 1e-6
 
@@ -405,8 +417,12 @@ def test_mel_and_mfcc_trainable_flags():
     mel = ours("MelSpectrogram", n_fft=512, trainable_mel=True, trainable_STFT=True)
     assert isinstance(mel.mel_basis, torch.nn.Parameter)
     assert isinstance(mel.stft.fourier, torch.nn.Parameter)
+    assert mel.transform.config["trainable_filters"] and mel.transform.config["trainable_stft"]
+    only_mel = ours("MelSpectrogram", n_fft=512, trainable_mel=True)
+    assert [n for n, _ in only_mel.named_parameters()] == ["transform.mel_scale.mel_basis"]
     mfcc = ours("MFCC", n_fft=512, trainable_mel=True)
-    assert isinstance(mfcc.mel.mel_basis, torch.nn.Parameter)
+    assert isinstance(mfcc.melspec_layer.mel_basis, torch.nn.Parameter)  # nnAudio's attribute path
+    assert [n for n, _ in mfcc.named_parameters()] == ["transform.mel.mel_scale.mel_basis"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -527,7 +543,7 @@ def test_cqt2010v2_matches_the_full_rate_definition(sr, config):
     x = batch(1.0, sr)
     layer = ours("CQT2010v2", sr=sr, **config)
     mine = layer(x)
-    assert mine.shape == (3, layer.n_bins, 1 + x.shape[-1] // layer.config["hop_length"])
+    assert mine.shape == (3, layer.transform.n_bins, 1 + x.shape[-1] // layer.transform.hop_length)
     assert parity(f"CQT2010v2 vs definition [sr={sr},{label(config)}]", mine, cqt_definition(layer, x)) <= 1e-3
     full_rate = {k: v for k, v in config.items() if k not in ("earlydownsample", "basis_norm")}
     if "basis_norm" in config:
@@ -634,12 +650,50 @@ def test_cqt2010v2_arguments_nnaudio_ignores(clips):
 
 def test_cqt_trainable_kernels():
     layer = ours("CQT1992v2", fmin=110, n_bins=36, trainable=True)
-    assert layer.trainable_kernels == ("cqt_kernels",)
+    assert layer.transform.trainable_kernels == ("cqt_kernels",)
+    assert layer.cqt_kernels is layer.transform.cqt_kernels
     multirate = ours("CQT2010v2", trainable=True)
-    assert multirate.trainable_kernels and all(n.startswith("cqt_kernels.") for n in multirate.trainable_kernels)
+    names = multirate.transform.trainable_kernels
+    assert names and all(n.startswith("cqt_kernels.") for n in names)
+    assert [n for n, _ in multirate.named_parameters()] == [f"transform.{n}" for n in names]
     x = torch.randn(2, 8192)
     layer(x).sum().backward()
     assert torch.isfinite(layer.cqt_kernels.grad).all() and layer.cqt_kernels.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize(("name", "kwargs"), [
+    ("STFT", {"n_fft": 512, "trainable": True}),
+    ("MelSpectrogram", {"n_fft": 512, "n_mels": 40, "trainable_mel": True, "trainable_STFT": True}),
+    ("MFCC", {"n_fft": 512, "n_mels": 40, "trainable_STFT": True}),
+    ("CQT1992v2", {"fmin": 110, "n_bins": 36, "trainable": True}),
+    ("CQT2010v2", {"fmin": 110, "n_bins": 36, "trainable": True}),
+    ("CQT1992", {"n_bins": 36, "trainable_CQT": True}),
+])
+def test_trained_state_dict_round_trip(name, kwargs):
+    """Trained kernels live in the held transform (keys ``transform.*``) and load into a new layer."""
+    x = torch.randn(2, 8192, generator=torch.Generator().manual_seed(3))
+    trained = ours(name, **kwargs)
+    with torch.no_grad():
+        for p in trained.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    state = trained.state_dict()
+    assert state and all(key.startswith("transform.") for key in state)
+    fresh = ours(name, **kwargs)
+    assert not torch.equal(fresh(x), trained(x))
+    fresh.load_state_dict(state)
+    assert torch.equal(fresh(x), trained(x))
+
+
+def test_cqt_rescale_buffer_is_rebuilt_exactly():
+    layer = ours("CQT1992v2", norm=None, fmin=55, n_bins=48)
+    lengths = layer.transform.kernel_lengths
+    expected = np.stack([1 / lengths, lengths ** -1.5, 2 * lengths ** -1.5])
+    assert layer.nnaudio_rescale.dtype == torch.float32
+    assert "nnaudio_rescale" not in layer.state_dict()  # derived from the arguments, not saved
+    exact = layer.double().nnaudio_rescale.numpy().copy()
+    np.testing.assert_allclose(exact, expected, rtol=1e-14)  # float64 values, not a widened float32 copy
+    assert not np.array_equal(exact, expected.astype(np.float32).astype(np.float64))
+    assert np.array_equal(layer.float().double().nnaudio_rescale.numpy(), exact)
 
 
 # ------------------------------------------------------------------------------------------------

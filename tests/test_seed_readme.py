@@ -94,7 +94,7 @@ def test_cqt2019_example():
     assert spec.shape == (3, 168, 1 + sr // 512)
     assert int(spec[2].mean(-1).argmax()) == 72  # 55 Hz * 2 ** (72 / 24) = 440 Hz
     # the constant-Q transform's definition (float64, nnAudio's kernel lengths): 1.4e-05
-    c = CQT_layer.config
+    c = CQT_layer.transform.config
     expected = reference_cqt(x.double().numpy(), sr=sr, hop_length=512, fmin=55, n_bins=168, bins_per_octave=24,
                              lengths="nnaudio", pad_mode="reflect", norm=c["norm"], window=c["window"])
     assert rel_err(spec.numpy(), np.abs(expected)) <= 1e-3
@@ -103,7 +103,7 @@ def test_cqt2019_example():
     x2 = torch.tensor(np.stack([chirp(2.0, sr), notes(2.0, sr)]), dtype=torch.float32)
     theirs = quiet(lambda: nn_features.CQT2010v2(sr=44100, n_bins=84 * 2, bins_per_octave=24, fmin=55))(x2)
     mine = CQT_layer(x2)
-    edge = math.ceil(CQT_layer.kernel_lengths[0] / 2 / 512) + 1
+    edge = math.ceil(CQT_layer.transform.kernel_lengths[0] / 2 / 512) + 1
     for i in range(2):
         assert rel_err(mine[i, :, edge:-edge].numpy(), theirs[i, :, edge:-edge].numpy()) <= 1e-2
 
