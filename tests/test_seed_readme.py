@@ -250,3 +250,15 @@ def test_migration_guide_first_example_runs():
     exec(compile(code, "docs/migrating-from-nnaudio.md", "exec"), namespace)  # noqa: S102
     assert namespace["spec"].shape == (4, 168, 87)
     assert namespace["spec"].device.type == torch.device(namespace["device"]).type
+
+
+def test_the_bundled_cqt2019_spec_is_the_seed_configuration():
+    from nnaudio_core import build_transform
+
+    for name in ("cqt2019", "cqt2019.yaml"):
+        (step,) = build_transform(name, device="cpu")
+        c = step.config
+        assert (step.name, c["sr"], c["n_bins"], c["bins_per_octave"], c["fmin"], c["hop_length"]) == (
+            "cqt2019", 44100.0, 168, 24, 55.0, 512)
+    (defaults,) = build_transform("cqt2019_c1", device="cpu")  # nnAudio's CQT2010v2 defaults keep a name
+    assert (defaults.config["sr"], defaults.config["n_bins"], defaults.config["fmin"]) == (22050.0, 84, 32.70)
