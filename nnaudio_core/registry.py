@@ -134,7 +134,9 @@ class Registry:
         with self._lock:
             if self._loaded or self._pending is not None:
                 return  # loaded, or loading further up this thread's stack
-            self._pending = sorted(importlib.metadata.entry_points(group=self.group), key=lambda e: e.name)
+            # the built-ins first, so a third-party plugin can never shadow them; then by name
+            self._pending = sorted(importlib.metadata.entry_points(group=self.group),
+                                   key=lambda e: (_distribution_name(e) != BUILTIN_DISTRIBUTION, e.name))
             self._failures = []
             try:
                 self._load_pending()
@@ -168,13 +170,13 @@ class Registry:
             try:
                 plugin = ep.load()
                 self.register_plugin(plugin, name=ep.name, distribution=dist_name, version=version)
-            except TransformConflictError:
-                raise
-            except Exception as exc:
+            except (Exception, SystemExit, KeyboardInterrupt) as exc:
+                # A plugin calling sys.exit or raising KeyboardInterrupt while it loads is a broken
+                # plugin like any other: it must not take the built-ins down.
                 where = f"from distribution {dist_name} {version}" if dist_name else "(no distribution)"
                 self._failures.append((
                     f"nnaudio plugin {ep.name!r} ({ep.value}) {where} failed to load and was skipped: "
-                    f"{type(exc).__name__}: {exc}",
+                    f"{type(exc).__name__}: {_describe(exc)}",
                     exc,
                 ))
 
@@ -341,6 +343,22 @@ class Registry:
         with self._lock:
             self._during_load()
         return [self._entries[n] for n in sorted(self._entries)]
+
+
+BUILTIN_DISTRIBUTION = "nnaudio-core"
+
+
+def _distribution_name(ep: Any) -> str | None:
+    dist = getattr(ep, "dist", None)
+    return None if dist is None else dist.metadata["Name"]
+
+
+def _describe(exc: BaseException) -> str:
+    """``str(exc)``, or a stand-in when the exception's own ``__str__`` fails."""
+    try:
+        return str(exc)
+    except Exception as inner:  # noqa: BLE001 (any failure of a plugin's __str__)
+        return f"<the exception's message could not be shown: {type(inner).__name__}>"
 
 
 def _is_being_imported(ep: Any) -> bool:

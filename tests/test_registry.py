@@ -24,7 +24,7 @@ from nnaudio_core import (
     get_transform,
     hookimpl,
 )
-from nnaudio_core.registry import REGISTRY, Registry, TransformConflictError
+from nnaudio_core.registry import REGISTRY, Registry
 
 DISTS = Path(__file__).parent / "plugin_dists"
 
@@ -91,19 +91,42 @@ def test_subclass_under_new_name_is_a_new_transform(with_dists):
     assert power_stft(n_fft=128).output_format == "Power"
 
 
-def test_a_plugin_may_look_up_builtins_while_it_is_loaded_even_in_strict_mode(with_dists, monkeypatch):
-    # The example plugin calls get_transform("stft") and available_transforms() at import time,
-    # before the "stft" entry point (sorted after "example") has been loaded.
+def test_a_plugin_may_look_up_transforms_while_it_is_loaded_even_in_strict_mode(with_dists, monkeypatch):
+    # "aaa_reentrant" looks up the example plugin's transform at import time, before the "example"
+    # entry point (sorted after it) has been loaded; the example plugin looks up the built-in stft.
     for strict in ("0", "1"):
         monkeypatch.setenv("NNAUDIO_STRICT_PLUGINS", strict)
-        with_dists("good")
+        with_dists("good", "reentrant")
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             names = available_transforms()
-        assert {"example_power_stft", "stft", "mel"} <= set(names)
-        assert issubclass(get_transform("example_power_stft"), get_transform("stft"))
-        for module in [m for m in sys.modules if m == "nnaudio_example_plugin"]:
+        assert {"reentrant_strong_preemphasis", "example_power_stft", "stft", "mel"} <= set(names)
+        assert issubclass(get_transform("reentrant_strong_preemphasis"), get_transform("example_preemphasis"))
+        for module in [m for m in sys.modules if m in ("nnaudio_example_plugin", "nnaudio_reentrant_plugin")]:
             del sys.modules[module]
+
+
+def test_hostile_plugins_never_take_the_builtins_down(with_dists):
+    with_dists("hostile")
+    with pytest.warns(PluginWarning) as caught:
+        names = available_transforms()
+    messages = "\n".join(str(w.message) for w in caught)
+    assert "'a_exits'" in messages and "SystemExit: hostile plugin: exit at import" in messages
+    assert "'b_interrupts'" in messages and "KeyboardInterrupt" in messages
+    assert "'c_unprintable'" in messages and "could not be shown" in messages
+    assert "'d_takes_cqt'" in messages and "'cqt' is registered twice" in messages
+    assert "nnaudio-core" in messages and "nnaudio-hostile-plugin 0.5" in messages  # both distributions
+    assert {"stft", "mel", "cqt2019"} <= set(names) and "hostile_taken" not in names
+    assert get_transform("cqt") is get_transform("cqt2019")  # the built-in keeps its alias
+    assert get_transform("stft")(n_fft=64)(torch.randn(256)).shape == (33, 17)
+
+
+def test_hostile_plugins_are_an_error_in_strict_mode_and_the_builtins_still_work(with_dists, monkeypatch):
+    monkeypatch.setenv("NNAUDIO_STRICT_PLUGINS", "1")
+    with_dists("hostile")
+    with pytest.raises(PluginError, match=r"'a_exits'.*'b_interrupts'.*'c_unprintable'.*'d_takes_cqt'"):
+        available_transforms()
+    assert "stft" in REGISTRY._entries and "cqt2019" in REGISTRY._entries
 
 
 def test_registering_an_installed_plugin_again_is_a_no_op(with_dists, monkeypatch):
@@ -198,13 +221,18 @@ def test_misspelled_hook_is_an_error_not_silence(with_dists, monkeypatch):
         available_transforms()
 
 
-def test_two_plugins_registering_one_name_is_an_error_naming_both(with_dists):
+def test_a_plugin_registering_a_taken_name_is_skipped_with_a_warning_naming_both(with_dists, monkeypatch):
     with_dists("duplicate")
-    with pytest.raises(TransformConflictError) as info:
-        available_transforms()
-    message = str(info.value)
+    with pytest.warns(PluginWarning) as caught:
+        names = available_transforms()
+    message = str(caught[0].message)
     assert "'stft'" in message and "nnaudio-core" in message and "zz_duplicate" in message
-    assert "nnaudio-duplicate-plugin" in message
+    assert "nnaudio-duplicate-plugin" in message and "TransformConflictError" in message
+    assert "stft" in names and get_transform("stft").__module__ == "nnaudio_plugins.stft"
+    monkeypatch.setenv("NNAUDIO_STRICT_PLUGINS", "1")
+    REGISTRY.reset()
+    with pytest.raises(PluginError, match="registered twice"):
+        available_transforms()
 
 
 def test_unknown_name_has_did_you_mean_and_full_list():
