@@ -17,6 +17,7 @@ Spectrogram, features
 from __future__ import annotations
 
 from . import kinds
+from .budget import memory_budget
 from .errors import ParameterError, PluginError, SpecError, UnknownTransformError
 from .hookspecs import hookimpl
 from .kinds import SignalInfo
@@ -50,6 +51,7 @@ __all__ = [
     "get_transform",
     "hookimpl",
     "kinds",
+    "memory_budget",
 ]
 
 _LAZY_SUBMODULES = ("Spectrogram", "features")

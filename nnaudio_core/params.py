@@ -157,4 +157,9 @@ def to_plain(value: Any) -> Any:
     """Convert a parameter value to plain YAML/JSON types (tuples become lists)."""
     if isinstance(value, (tuple, list)):
         return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    item = getattr(value, "item", None)  # numpy scalars (np.int64(4), np.float32(2.5)) and 0-d arrays
+    if callable(item) and type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return to_plain(item())
     return value

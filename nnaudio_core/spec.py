@@ -28,6 +28,7 @@ from typing import Any
 import torch
 import yaml
 
+from . import budget
 from .errors import ParameterError, SpecError, UnknownTransformError, did_you_mean
 from .kinds import WAVEFORM
 from .pipeline import Pipeline
@@ -37,6 +38,7 @@ TOP_LEVEL_KEYS = ("device", "dtype", "check_input", "channels", "pipeline", "nam
 CHANNEL_MODES = ("mono", "keep")
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16}
 SpecLike = str | os.PathLike | Mapping[str, Any]
+_DEFAULT = object()
 
 
 def bundled_specs() -> list[str]:
@@ -243,7 +245,9 @@ def _construct(cls: type, name: str, params: Any, where: str) -> Any:
         raise SpecError(where, str(exc)) from exc
 
 
-def build_transform(spec: SpecLike, *, device: Any = None, dtype: Any = None) -> Pipeline:
+def build_transform(
+    spec: SpecLike, *, device: Any = None, dtype: Any = None, memory_budget: int | str | None | object = _DEFAULT
+) -> Pipeline:
     """Build a :class:`~nnaudio_core.Pipeline` from a spec, placed on its device and dtype.
 
     Parameters
@@ -255,6 +259,9 @@ def build_transform(spec: SpecLike, *, device: Any = None, dtype: Any = None) ->
         Overrides the spec's ``device`` (``auto`` = CUDA when available, else CPU).
     dtype : str or torch.dtype, optional
         Overrides the spec's ``dtype``.
+    memory_budget : int or str, optional
+        Bytes (or ``"16GiB"``; ``None``: no limit) the kernels of one step may need; default the
+        budget in force (:mod:`nnaudio_core.budget`: 4 GiB or ``NNAUDIO_MEMORY_BUDGET``).
 
     Returns
     -------
@@ -278,7 +285,12 @@ def build_transform(spec: SpecLike, *, device: Any = None, dtype: Any = None) ->
         data["dtype"] = DTYPE_NAMES_BY_DTYPE.get(dtype, dtype)
         data = normalise_spec(data)
     target = resolve_device(device if device is not None else data["device"])
-    pipeline = Pipeline(build_steps(data["pipeline"]))
+    if memory_budget is _DEFAULT:
+        steps = build_steps(data["pipeline"])
+    else:
+        with budget.memory_budget(memory_budget):
+            steps = build_steps(data["pipeline"])
+    pipeline = Pipeline(steps)
     pipeline.check_input = data["check_input"]
     return pipeline.to(device=target, dtype=DTYPES[data["dtype"]])
 

@@ -43,7 +43,7 @@ import torch
 from torch import Tensor, nn
 
 from .errors import ParameterError
-from .kinds import FEATURES, POWER, SPECTRAL_KINDS, WAVEFORM, SignalInfo
+from .kinds import COMPLEX, FEATURES, POWER, SPECTRAL_KINDS, WAVEFORM, SignalInfo
 from .params import Param, resolve_params, to_plain
 
 BACKEND_PARAM = Param(
@@ -214,6 +214,18 @@ class KernelTransform(nn.Module):
         owner = type(self).__name__
         config = resolve_params(self.params, params, owner=owner)
         self._given: frozenset[str] = frozenset(params)
+        try:
+            self._build(config)
+        except (OverflowError, ZeroDivisionError, FloatingPointError, MemoryError) as exc:
+            # A safety net for extreme values that slipped past the declared ranges: still a ValueError
+            # naming what was given, never a numeric exception from deep inside numpy.
+            given = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "the defaults"
+            raise ValueError(
+                f"{owner}: cannot be built with {given}: {type(exc).__name__}: {exc}; use less extreme values"
+            ) from exc
+
+    def _build(self, config: dict[str, Any]) -> None:
+        owner = type(self).__name__
         checked = self.validate_config(config)
         if not isinstance(checked, dict):
             raise TypeError(
@@ -370,6 +382,11 @@ class KernelTransform(nn.Module):
         if not core <= x.dim() <= core + 2:
             layouts = f"{what}, (batch, {what[1:]} or (batch, channels, {what[1:]}"
             raise ValueError(f"{self.name}: input of shape {tuple(x.shape)} has {x.dim()} dims; expected {layouts}")
+        if x.is_complex() and COMPLEX not in self.input_kinds:
+            raise ValueError(
+                f"{self.name}: input dtype {x.dtype} is complex, but {self.name} takes "
+                f"{' or '.join(sorted(self.input_kinds))} input (real values); pass x.real, x.abs() or x.abs() ** 2"
+            )
         if not (x.is_floating_point() or x.is_complex()):
             raise ValueError(f"{self.name}: input dtype {x.dtype} is not floating point; convert it with x.float()")
         if x.numel() == 0:

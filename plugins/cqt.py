@@ -33,6 +33,7 @@ bins_per_octave, filter_scale, norm, window, center, pad_mode, trainable, output
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -40,6 +41,7 @@ import numpy as np
 from torch import Tensor
 
 from nnaudio_core import KernelTransform, hookimpl
+from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.cqt1992 import cqt1992_conv, cqt1992_fft, cqt1992_fft_plan
 from nnaudio_core.functional.cqt2019 import cqt2019, cqt2019_plan
@@ -53,6 +55,7 @@ from nnaudio_core.kernels.cqt import (
     cqt_n_bins,
     max_cqt_bins,
 )
+from nnaudio_core.kernels.windows import window_problem
 from nnaudio_core.kinds import COMPLEX, MAGNITUDE, PHASE, POWER, SignalInfo
 from nnaudio_core.params import Param
 from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, Batch, constant
@@ -60,6 +63,8 @@ from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, Batch, consta
 OUTPUT_FORMATS = ("Magnitude", "Complex", "Phase", "Power")
 OUTPUT_KINDS = {"Complex": COMPLEX, "Magnitude": MAGNITUDE, "Phase": PHASE, "Power": POWER}
 NORMALIZATION_TYPES = ("librosa", "convolutional", "wrap")
+#: Most bins a CQT may have.
+MAX_BINS = 100_000
 
 
 def check_kernel_norm(value: Any) -> str | None:
@@ -76,13 +81,13 @@ def check_kernel_norm(value: Any) -> str | None:
 
 def _common_params(fmin_default: float = 32.70) -> tuple[Param, ...]:
     return (
-        Param("sr", 22050.0, "sample rate in Hz", type="float", low=0, low_open=True),
-        Param("hop_length", 512, "samples between frames", type="int", low=1),
+        Param("sr", 22050.0, "sample rate in Hz", type="float", low=1, high=1e7),
+        Param("hop_length", 512, "samples between frames", type="int", low=1, high=2**31 - 1),
         Param("fmin", fmin_default, "frequency of the lowest bin in Hz", type="float", low=0, low_open=True),
         Param("fmax", None, "frequency range top in Hz; when given, n_bins = ceil(bins_per_octave * log2(fmax / fmin)) "
               "(nnAudio's rule) and the n_bins argument is ignored", type="float", low=0, low_open=True, optional=True),
-        Param("n_bins", 84, "number of bins (ignored when fmax is given)", type="int", low=1),
-        Param("bins_per_octave", 12, "bins per octave", type="int", low=1),
+        Param("n_bins", 84, "number of bins (ignored when fmax is given)", type="int", low=1, high=MAX_BINS),
+        Param("bins_per_octave", 12, "bins per octave", type="int", low=1, high=12_000),
         Param("filter_scale", 1.0, "kernel length multiplier (< 1: better time, worse frequency resolution)",
               type="float", low=0, low_open=True),
         Param("norm", 1, "kernel normalisation: the p of the p-norm each kernel is divided by (1: L1, as librosa and "
@@ -118,8 +123,12 @@ class _CQTBase(KernelTransform):
             if config["fmax"] <= fmin:
                 raise ParameterError("fmax", config["fmax"], f"expected fmax > fmin={fmin:g} Hz")
             config["n_bins"] = cqt_n_bins(fmin=fmin, fmax=config["fmax"], bins_per_octave=bpo)
+            if config["n_bins"] > MAX_BINS:
+                raise ParameterError("fmax", config["fmax"], f"fmin={fmin:g} to fmax gives {config['n_bins']} bins at "
+                                     f"bins_per_octave={bpo}; expected at most {MAX_BINS} bins")
         n_bins = config["n_bins"]
-        top = fmin * 2.0 ** ((n_bins - 1) / bpo)
+        # the top bin's frequency, without overflowing for absurd n_bins / bins_per_octave
+        top = fmin * 2.0 ** ((n_bins - 1) / bpo) if (n_bins - 1) / bpo < 1000 else math.inf
         if top > nyquist:
             largest = max_cqt_bins(sr=sr, fmin=fmin, bins_per_octave=bpo)
             raise ParameterError(
@@ -135,11 +144,27 @@ class _CQTBase(KernelTransform):
                 f"the top bin's kernel would be {lengths[-1]:.3f} samples long; expected a filter_scale giving "
                 "kernels of at least one sample",
             )
+        self.check_size(config, float(lengths[0]))
+        for length in sorted({max(1, math.ceil(lengths[-1])), max(1, min(math.ceil(lengths[0]), 1 << 16))}):
+            problem = window_problem(config["window"], length)
+            if problem:
+                raise ParameterError("window", config["window"], f"a window usable for kernels of {length} samples: "
+                                     f"{problem}")
         if config["norm"] is True:
             config["norm"] = 1
         elif config["norm"] is False or (config["norm"] is not None and config["norm"] == 0):
             config["norm"] = None
         return config
+
+    def check_size(self, config: dict[str, Any], longest: float) -> None:
+        """Refuse configurations whose kernels (``longest`` samples at most) exceed the memory budget."""
+        bins, bpo = config["n_bins"], config["bins_per_octave"]
+        sizes = {"sr": config["sr"], "fmin": config["fmin"], "n_bins": bins, "bins_per_octave": bpo,
+                 "filter_scale": config["filter_scale"]}
+        if self.name == "cqt1992" and (config.get("backend") == "conv" or config["trainable"]):
+            check_memory(2 * 2 * 8 * bins * longest, "time-domain kernels (conv backend)", sizes)
+        else:  # the lowest octave's kernels and their spectra dominate the plan
+            check_memory(6 * 16 * min(bins, bpo) * longest, "kernels of the lowest octave", sizes)
 
     def setup(self) -> None:
         c = self.config

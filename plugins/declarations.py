@@ -44,7 +44,7 @@ __all__ = [
     "params_of",
 ]
 
-SR_PARAM = Param("sr", 22050.0, "sample rate in Hz", type="float", low=0, low_open=True)
+SR_PARAM = Param("sr", 22050.0, "sample rate in Hz", type="float", low=1, high=1e7)
 
 # -- mel filterbank ---------------------------------------------------------------------------------
 N_MELS_PARAM = Param("n_mels", 128, "number of mel bands", type="int", low=1)
@@ -141,7 +141,8 @@ DCT_NORM_PARAM = Param("norm", "ortho", "DCT normalisation: 'ortho' (orthonormal
                        type="str", choices=("ortho",), optional=True)
 DCT_TYPE_PARAM = Param("dct_type", 2, "DCT type (only 2, the type-II DCT, as nnAudio)", type="int", choices=(2,),
                        check=lambda v: None if v == 2 else "2 (only the type-II DCT is implemented, as in nnAudio)")
-LIFTER_PARAM = Param("lifter", 0.0, "cepstral liftering coefficient (0: none), as librosa", type="float", low=0)
+LIFTER_PARAM = Param("lifter", 0.0, "cepstral liftering coefficient (0: none), as librosa", type="float", low=0,
+                     high=1e6)
 
 
 def params_of(declared: Iterable[Param], *names: str, **defaults: Any) -> tuple[Param, ...]:

@@ -50,6 +50,7 @@ from torch import Tensor
 
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
+from nnaudio_core.functional.spectral import magnitude_power
 from nnaudio_core.kinds import FEATURES, MAGNITUDE, POWER, SignalInfo
 from nnaudio_core.params import Param
 from nnaudio_core.transform import TRAINABLE_PARAM, Batch
@@ -64,7 +65,7 @@ _MEL_PARAMS = (
     *params_of(STFT.params, "sr", "n_fft", "win_length"),
     N_MELS_PARAM,
     *params_of(STFT.params, "hop_length", "window", "center", "pad_mode", hop_length=512),
-    Param("power", 2.0, "exponent of the magnitude spectrogram (2: power, 1: magnitude)", type="float", low=0,
+    Param("power", 2.0, "exponent of the magnitude spectrogram (2: power, 1: magnitude)", type="float", low=0, high=16,
           low_open=True),
     HTK_PARAM,
     FMIN_PARAM,
@@ -179,8 +180,9 @@ class MelSpectrogram(KernelTransform):
         self.stft = STFT(
             n_fft=c["n_fft"], **optional, window=c["window"], center=c["center"], pad_mode=c["pad_mode"], sr=c["sr"],
             trainable=_part(dict(c), "trainable_stft"),
-            # power 2: |X|^2 without a square root; other powers: the magnitude, raised to the power.
-            output_format="Power" if self.power == 2.0 else "Magnitude",
+            # power 1: the magnitude (finite gradient at 0); other powers: |X|^2 without a square root,
+            # raised to power / 2 with a zero gradient at silence
+            output_format="Magnitude" if self.power == 1.0 else "Power",
             backend=c["backend"],
         )
         self.mel_scale = MelScale(
@@ -204,7 +206,7 @@ class MelSpectrogram(KernelTransform):
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         spec = self.stft.compute(x, batch)
         if self.power not in (1.0, 2.0):
-            spec = spec**self.power
+            spec = magnitude_power(spec, self.power)
         return self.mel_scale.compute(spec, batch)
 
     def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:

@@ -38,6 +38,7 @@ from nnaudio_plugins.declarations import (
 from torch import Tensor
 
 from nnaudio_core import hookimpl
+from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.spectral import amplitude_to_db, apply_filterbank, power_to_db
 from nnaudio_core.kernels.dct import dct_matrix, lifter_weights
@@ -97,6 +98,8 @@ class MelScale(SpectrogramStep):
 
     def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
         check_mel_range(config)
+        sizes = {"n_mels": config["n_mels"], "n_fft": config["n_fft"]}
+        check_memory(4 * 8 * config["n_mels"] * (config["n_fft"] // 2 + 1), "mel filterbank", sizes)
         return config
 
     def setup(self) -> None:
@@ -267,6 +270,8 @@ class DCT(SpectrogramStep):
             raise ParameterError(
                 "n_coefficients", config["n_coefficients"], f"expected 1 <= n_coefficients <= n_bands = {n_bands}"
             )
+        sizes = {"n_bands": config["n_bands"], "n_coefficients": config["n_coefficients"]}
+        check_memory(3 * 8 * config["n_bands"] * config["n_coefficients"], "DCT matrix", sizes)
         return config
 
     def build_kernels(self) -> dict[str, np.ndarray]:

@@ -12,9 +12,11 @@ import numpy as np
 from torch import Tensor
 
 from nnaudio_core import hookimpl
+from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.stft import OUTPUT_FORMATS, format_complex, format_pair, pad_frames, stft_conv, stft_fft
 from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kernels, stft_window
+from nnaudio_core.kernels.windows import window_problem
 from nnaudio_core.kinds import COMPLEX, MAGNITUDE, PHASE, POWER, SignalInfo
 from nnaudio_core.params import Param
 from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, ConvTransform
@@ -62,7 +64,10 @@ class STFT(ConvTransform):
     Shape
     -----
     ``(time,)``, ``(batch, time)`` or ``(batch, channels, time)`` →
-    ``(..., freq_bins, frames)`` with ``frames = 1 + time // hop_length`` when centred.
+    ``(..., freq_bins, frames)`` with ``frames = 1 + (time + 2 * (n_fft // 2) - n_fft) // hop_length``
+    when centred (``1 + time // hop_length`` for an even ``n_fft``; for an odd one the frame is one
+    sample longer than the padding, as in librosa and torch.stft), else
+    ``1 + (time - n_fft) // hop_length``.
 
     Examples
     --------
@@ -77,7 +82,8 @@ class STFT(ConvTransform):
         Param("n_fft", 2048, "frame length in samples", type="int", low=1),
         Param("win_length", None, "window length (None: n_fft)", type="int", low=1, optional=True),
         Param("freq_bins", None, "number of frequency bins (None: n_fft // 2 + 1)", type="int", low=1, optional=True),
-        Param("hop_length", None, "samples between frames (None: win_length // 4)", type="int", low=1, optional=True),
+        Param("hop_length", None, "samples between frames (None: win_length // 4)", type="int", low=1, high=2**31 - 1,
+              optional=True),
         Param("window", "hann", "analysis window, any scipy.signal.get_window spec", type="window"),
         Param("freq_scale", "no", "frequency spacing: the FFT grid ('no'), 'linear', 'log' or 'log2'", type="str",
               choices=FREQ_SCALES),
@@ -86,7 +92,7 @@ class STFT(ConvTransform):
         Param("fmin", 50.0, "lowest frequency in Hz for the linear and log scales", type="float", low=0),
         Param("fmax", 6000.0, "upper frequency in Hz for the linear and log scales (excluded)", type="float", low=0,
               low_open=True),
-        Param("sr", 22050.0, "sample rate in Hz", type="float", low=0, low_open=True),
+        Param("sr", 22050.0, "sample rate in Hz", type="float", low=1, high=1e7),
         TRAINABLE_PARAM,
         Param("output_format", "Complex", "what to return", type="str", choices=OUTPUT_FORMATS),
         BACKEND_PARAM,
@@ -117,6 +123,14 @@ class STFT(ConvTransform):
                 raise ParameterError("fmin", config["fmin"], f"expected fmin < fmax = {config['fmax']:g}")
             if config["freq_scale"] in ("log", "log2") and config["fmin"] <= 0:
                 raise ParameterError("fmin", config["fmin"], "a log frequency scale needs fmin > 0")
+        bins = config["freq_bins"] or n_fft // 2 + 1
+        fast = config["freq_scale"] == "no" and config["backend"] != "conv" and not config["trainable"]
+        size = {"n_fft": n_fft} if fast else {"n_fft": n_fft, "freq_bins": bins}
+        check_memory(8 * n_fft * (2 if fast else 3 * bins), "window" if fast else "Fourier kernels", size)
+        problem = window_problem(config["window"], config["win_length"])
+        if problem:
+            raise ParameterError("window", config["window"], f"a window usable for win_length={config['win_length']} "
+                                 f"samples: {problem}")
         return config
 
     def setup(self) -> None:

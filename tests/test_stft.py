@@ -157,3 +157,17 @@ def test_magnitude_gradient_is_finite_at_silence():
     x = torch.zeros(2048, requires_grad=True)
     STFT(n_fft=256, output_format="Magnitude", backend="conv")(x).sum().backward()
     assert torch.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize("n_fft", [4, 5, 7, 8, 255, 256])
+@pytest.mark.parametrize("center", [True, False])
+def test_frame_count_follows_the_documented_formula_for_odd_and_even_n_fft(n_fft, center):
+    stft = get_transform("stft")(n_fft=n_fft, hop_length=2, center=center, pad_mode="constant")
+    for length in (300, 301, 302, 303):
+        frames = stft(torch.randn(length)).shape[-1]
+        expected = 1 + (length + 2 * (n_fft // 2) - n_fft) // 2 if center else 1 + (length - n_fft) // 2
+        assert frames == expected
+        if center and n_fft % 2 == 0:
+            assert frames == 1 + length // 2
+        if center:  # the same frames as librosa
+            assert frames == librosa.stft(np.zeros(length), n_fft=n_fft, hop_length=2, pad_mode="constant").shape[-1]

@@ -43,7 +43,13 @@ def _to_db(
     x: Tensor, multiplier: float, *, ref: float | str, amin: float, top_db: float | None, batched: bool | None
 ) -> Tensor:
     _check(ref, amin, top_db)
+    if x.dtype in (torch.float16, torch.bfloat16):
+        # amin (1e-10) and the logarithm of small values underflow in half precision: work in float32
+        # (the decibel values themselves, -100 to +100, are well within half precision)
+        return _to_db(x.float(), multiplier, ref=ref, amin=amin, top_db=top_db, batched=batched).to(x.dtype)
     dims = _example_dims(x, batched)
+    # an amin below the dtype's smallest normal number would round to 0 and give log10(0) = -inf
+    amin = max(amin, torch.finfo(x.dtype).tiny)
     db = multiplier * torch.log10(torch.clamp(x, min=amin))
     if ref == "max":
         peak = torch.amax(x, dim=dims, keepdim=True)
@@ -180,6 +186,24 @@ def apply_filterbank(
         return torch.matmul(weights, spec)
     parts = [torch.matmul(weights[r0:r1, c0:c1], spec[..., c0:c1, :]) for r0, r1, c0, c1 in blocks]
     return torch.cat(parts, dim=-2)
+
+
+def magnitude_power(power: Tensor, exponent: float) -> Tensor:
+    """``|X| ** exponent`` from a power spectrogram ``|X| ** 2``, with a zero gradient (not NaN) at 0.
+
+    ``power ** (exponent / 2)`` has an infinite derivative at 0 for ``exponent < 2``, which turns
+    silence into NaN gradients; here the zero entries are masked so value and gradient are 0 there.
+
+    Examples
+    --------
+    >>> p = torch.tensor([0.0, 16.0], requires_grad=True)
+    >>> y = magnitude_power(p, 0.5)
+    >>> y.sum().backward()
+    >>> y.detach(), p.grad
+    (tensor([0., 2.]), tensor([0.0000, 0.0312]))
+    """
+    positive = power > 0
+    return torch.where(positive, power, torch.ones_like(power)) ** (exponent / 2) * positive
 
 
 def power_spectrum(spec: Tensor) -> Tensor:

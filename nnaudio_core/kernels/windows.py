@@ -15,7 +15,15 @@ import scipy.signal
 
 WindowSpec = Any  # str | tuple[str, float, ...]
 
-__all__ = ["COSINE_WINDOWS", "WindowSpec", "get_window", "pad_center", "periodic_window", "validate_window"]
+__all__ = [
+    "COSINE_WINDOWS",
+    "WindowSpec",
+    "get_window",
+    "pad_center",
+    "periodic_window",
+    "validate_window",
+    "window_problem",
+]
 
 #: Periodic cosine-sum windows computed in closed form by :func:`periodic_window`: name -> ``a_k`` of
 #: ``sum_k (-1) ** k * a_k * cos(2 pi k n / length)``.
@@ -49,11 +57,39 @@ def validate_window(window: WindowSpec) -> WindowSpec:
         window = tuple(window)
     if not isinstance(window, (str, tuple)) or (isinstance(window, tuple) and not window):
         raise ValueError(f"a window spec must be a string or a non-empty list, got {type(window).__name__}")
+    problem = None
+    for length in (16, 4096):  # some windows (dpss) need a long enough frame for their parameters
+        problem = window_problem(window, length)
+        if problem is None:
+            return window
+    raise ValueError(problem)
+
+
+def window_problem(window: WindowSpec, length: int) -> str | None:
+    """What is wrong with ``window`` at ``length`` samples, or ``None`` when it is usable.
+
+    A usable window is one :func:`scipy.signal.get_window` builds, with finite values that are not
+    all zero (``("gaussian", 0.0)`` is all NaN, ``("kaiser", nan)`` too).
+
+    Examples
+    --------
+    >>> window_problem("hann", 64) is None
+    True
+    >>> window_problem(("dpss", 40.0), 64)
+    'scipy.signal.get_window rejects it for 64 samples: NW must be less than M/2.'
+    >>> window_problem(("gaussian", 0.0), 64)
+    'it is not finite for 64 samples (NaN or inf values)'
+    """
     try:
-        scipy.signal.get_window(window, 16, fftbins=True)
+        with np.errstate(all="ignore"):
+            values = scipy.signal.get_window(window, length, fftbins=True)
     except Exception as exc:  # scipy raises ValueError, TypeError or KeyError depending on the mistake
-        raise ValueError(f"scipy.signal.get_window rejects it: {exc}") from None
-    return window
+        return f"scipy.signal.get_window rejects it for {length} samples: {exc}"
+    if not np.all(np.isfinite(values)):
+        return f"it is not finite for {length} samples (NaN or inf values)"
+    if not np.any(values):
+        return f"it is all zeros for {length} samples"
+    return None
 
 
 def get_window(window: WindowSpec, length: int, *, fftbins: bool = True) -> np.ndarray:
