@@ -41,6 +41,14 @@ AUDIO_EXTENSIONS = frozenset(
 )
 CHANNEL_MODES = ("mono", "keep")
 
+#: Lowest sample rate a file may declare: below it the header is taken as corrupt (a 1 Hz header
+#: would make resampling to 22050 Hz ask for 22050 times the file's samples).
+MIN_SOURCE_RATE = 100.0
+#: Largest resampled signal, in bytes of float64 (channels x samples), and largest polyphase filter
+#: (``20 * max(up, down) + 1`` taps) :func:`resample` builds; beyond them the file is refused.
+MAX_RESAMPLED_BYTES = 4 * 2**30
+MAX_RESAMPLE_TAPS = 2**24
+
 
 class MissingExtraError(ImportError):
     """Optional packages needed by a command are not installed.
@@ -142,11 +150,59 @@ def rational_ratio(target_rate: float, source_rate: float) -> tuple[int, int]:
     return ratio.numerator, ratio.denominator
 
 
+def resample_problem(frames: int, channels: int, source_rate: float, target_rate: float) -> str | None:
+    """Why resampling ``frames`` x ``channels`` from ``source_rate`` to ``target_rate`` is refused, or ``None``.
+
+    Refused: a source rate below :data:`MIN_SOURCE_RATE`, a result above :data:`MAX_RESAMPLED_BYTES`
+    or a filter above :data:`MAX_RESAMPLE_TAPS` (both checked before anything is allocated).
+
+    Examples
+    --------
+    >>> resample_problem(100, 1, 44100, 22050) is None
+    True
+    >>> resample_problem(100, 1, 1, 22050)
+    'sample rate 1 Hz in the file header is not allowed: expected >= 100 Hz (a corrupt header?)'
+    """
+    source_rate, target_rate = float(source_rate), float(target_rate)
+    if not source_rate >= MIN_SOURCE_RATE:
+        return (f"sample rate {source_rate:g} Hz in the file header is not allowed: expected >= "
+                f"{MIN_SOURCE_RATE:g} Hz (a corrupt header?)")
+    if source_rate == target_rate:
+        return None
+    up, down = rational_ratio(target_rate, source_rate)
+    taps = 20 * max(up, down) + 1
+    if taps > MAX_RESAMPLE_TAPS:
+        return (f"resampling {source_rate:g} Hz to {target_rate:g} Hz (ratio {up}/{down}) needs a {taps}-tap "
+                f"filter; at most {MAX_RESAMPLE_TAPS} are allowed (a ratio with smaller terms is)")
+    size = 8 * channels * -(-frames * up // down)
+    if size > MAX_RESAMPLED_BYTES:
+        return (f"resampling {frames} frames x {channels} channels from {source_rate:g} Hz to {target_rate:g} Hz "
+                f"needs {_format_bytes(size)}; at most {_format_bytes(MAX_RESAMPLED_BYTES)} is allowed")
+    return None
+
+
+def _format_bytes(size: float) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{int(size)} bytes"
+
+
 def resample(samples: np.ndarray, source_rate: float, target_rate: float) -> np.ndarray:
     """Resample along the last axis with :func:`scipy.signal.resample_poly` at the exact ratio.
 
     Returns ``samples`` unchanged when the rates are equal.
+
+    Raises
+    ------
+    ValueError
+        When :func:`resample_problem` refuses the rates or sizes.
     """
+    samples = np.asarray(samples)
+    channels = int(np.prod(samples.shape[:-1], dtype=np.int64)) if samples.ndim > 1 else 1
+    problem = resample_problem(samples.shape[-1], channels, source_rate, target_rate)
+    if problem:
+        raise ValueError(problem)
     if float(source_rate) == float(target_rate):
         return samples
     from scipy.signal import resample_poly
@@ -174,7 +230,9 @@ def read_audio(path: str | os.PathLike, *, sample_rate: float | None = None, cha
     Raises
     ------
     AudioError
-        When the file is missing, empty, not decodable, holds no samples, or holds NaN/Inf.
+        When the file is missing, unreadable, empty, not decodable, holds no samples, holds NaN/Inf,
+        declares a sample rate below :data:`MIN_SOURCE_RATE`, or would resample beyond
+        :data:`MAX_RESAMPLED_BYTES` / :data:`MAX_RESAMPLE_TAPS`; ``reason`` says which.
     MissingExtraError
         When soundfile is not installed.
     """
@@ -183,14 +241,16 @@ def read_audio(path: str | os.PathLike, *, sample_rate: float | None = None, cha
     (soundfile,) = import_optional("soundfile", purpose="reading audio")
     try:
         size = os.path.getsize(path)
+        with open(path, "rb") as probe:  # libsndfile reports unreadable files as "System error"
+            probe.read(1)
     except OSError as exc:
-        raise AudioError(path, f"cannot read: {exc.strerror or exc}") from None
+        raise AudioError(path, os_error_reason(exc)) from None
     if size == 0:
         raise AudioError(path, "empty file (0 bytes)")
     try:
         data, source_rate = soundfile.read(os.fspath(path), dtype="float64", always_2d=True)
     except OSError as exc:
-        raise AudioError(path, f"cannot read: {exc.strerror or exc}") from None
+        raise AudioError(path, os_error_reason(exc)) from None
     except Exception as exc:  # soundfile raises LibsndfileError/RuntimeError/TypeError on bad data
         raise AudioError(path, f"cannot decode: {_decode_reason(exc, path)}") from None
     frames, n_channels = data.shape
@@ -198,10 +258,38 @@ def read_audio(path: str | os.PathLike, *, sample_rate: float | None = None, cha
         raise AudioError(path, "no audio samples (0 frames)")
     if not np.isfinite(data).all():
         raise AudioError(path, "contains NaN or Inf samples")
-    samples = data.mean(axis=1) if channels == "mono" else np.ascontiguousarray(data.T)
     rate = float(source_rate) if sample_rate is None else float(sample_rate)
+    problem = resample_problem(frames, 1 if channels == "mono" else n_channels, source_rate, rate)
+    if problem:
+        raise AudioError(path, problem)
+    samples = data.mean(axis=1) if channels == "mono" else np.ascontiguousarray(data.T)
     samples = resample(samples, source_rate, rate)
     return Audio(samples, rate, int(source_rate), int(n_channels), frames / source_rate)
+
+
+def os_error_reason(exc: OSError) -> str:
+    """A few words for why a file could not be opened or read (without the path).
+
+    Examples
+    --------
+    >>> os_error_reason(PermissionError(13, "Permission denied"))
+    'cannot read: permission denied'
+    >>> os_error_reason(FileNotFoundError(2, "No such file or directory"))
+    'cannot read: does not exist'
+    """
+    if isinstance(exc, PermissionError):
+        return "cannot read: permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "cannot read: does not exist"
+    if isinstance(exc, IsADirectoryError):
+        return "cannot read: is a folder, not a file"
+    return f"cannot read: {exc.strerror or exc}"
+
+
+#: libsndfile messages that blame the file system for data it cannot parse (the file was opened
+#: and read just before, so they are wrong): an MPEG stream it cannot sync says the file "does not
+#: exist", some formats say "System error".
+_MISLEADING_DECODE_ERRORS = ("does not exist", "not a regular file", "system error")
 
 
 def _decode_reason(exc: Exception, path: str | os.PathLike) -> str:
@@ -209,7 +297,10 @@ def _decode_reason(exc: Exception, path: str | os.PathLike) -> str:
     text = str(exc) or type(exc).__name__
     for prefix in (f"Error opening {os.fspath(path)!r}: ", f"Error opening {str(path)!r}: "):
         if text.startswith(prefix):
-            return text[len(prefix):]
+            text = text[len(prefix):]
+            break
+    if any(words in text.lower() for words in _MISLEADING_DECODE_ERRORS):
+        return f"not audio in a format libsndfile reads, or corrupt ({Path(path).suffix or 'no'} extension)"
     return text
 
 

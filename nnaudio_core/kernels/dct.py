@@ -16,6 +16,9 @@ from ..errors import ParameterError
 
 DCT_NORMS = ("ortho", None)
 
+#: Elements of the temporary phase-index block used while filling a DCT matrix.
+_BLOCK_ELEMENTS = 1 << 16
+
 
 def dct_matrix(n_in: int, n_out: int | None = None, *, norm: str | None = "ortho") -> np.ndarray:
     """The type-II DCT as a matrix, truncated to its first ``n_out`` coefficients.
@@ -56,15 +59,19 @@ def dct_matrix(n_in: int, n_out: int | None = None, *, norm: str | None = "ortho
         raise ParameterError("n_out", n_out, f"expected an integer with 1 <= n_out <= n_in = {n_in}")
     if norm not in DCT_NORMS:
         raise ParameterError("norm", norm, "expected 'ortho' or None")
-    k = np.arange(int(n_out))[:, None]
-    n = np.arange(n_in)[None, :]
-    # exact phase index: pi k (2n+1) / (2N) = 2 pi [k (2n+1) mod 4N] / (4N)
-    index = (k * (2 * n + 1)) % (4 * n_in)
-    matrix = 2.0 * np.cos(2.0 * np.pi * index / (4 * n_in))
+    n_out = int(n_out)
+    # exact phase index: pi k (2n+1) / (2N) = 2 pi [k (2n+1) mod 4N] / (4N); the 4N cosines are
+    # computed once and looked up, a block of rows at a time, so the only full-size array is the result
+    table = 2.0 * np.cos(2.0 * np.pi * np.arange(4 * n_in) / (4 * n_in))
+    odd = 2 * np.arange(n_in) + 1
+    matrix = np.empty((n_out, n_in))
+    rows = max(1, _BLOCK_ELEMENTS // n_in)
+    for k0 in range(0, n_out, rows):
+        k = np.arange(k0, min(k0 + rows, n_out))[:, None]
+        np.take(table, (k * odd) % (4 * n_in), out=matrix[k0 : k0 + rows])
     if norm == "ortho":
-        scale = np.full((int(n_out), 1), math.sqrt(1.0 / (2 * n_in)))
-        scale[0] = math.sqrt(1.0 / (4 * n_in))
-        matrix = matrix * scale
+        matrix[1:] *= math.sqrt(1.0 / (2 * n_in))
+        matrix[0] *= math.sqrt(1.0 / (4 * n_in))
     return matrix
 
 

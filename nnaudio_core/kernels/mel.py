@@ -168,14 +168,19 @@ def normalize_filters(weights: np.ndarray, norm: MelNorm, *, corners: np.ndarray
     problem = check_mel_norm(norm)
     if problem:
         raise ParameterError("norm", norm, problem)
-    w = np.asarray(weights, dtype=np.float64)
+    return _normalize_in_place(np.array(weights, dtype=np.float64), norm, corners=corners)
+
+
+def _normalize_in_place(w: np.ndarray, norm: MelNorm, *, corners: np.ndarray | None) -> np.ndarray:
+    """:func:`normalize_filters` on a float64 ``w`` that it may overwrite (no full-size copy)."""
     if norm is None:
-        return w.copy()
+        return w
     if norm == "slaney":
         if corners is None:
             raise ValueError("normalize_filters: norm='slaney' needs the corner frequencies (corners=...)")
         n = w.shape[0]
-        return w * (2.0 / (corners[2 : n + 2] - corners[:n]))[:, None]
+        w *= (2.0 / (corners[2 : n + 2] - corners[:n]))[:, None]
+        return w
     p = float(norm)
     mag = np.abs(w)
     if p == math.inf:
@@ -186,8 +191,10 @@ def normalize_filters(weights: np.ndarray, norm: MelNorm, *, corners: np.ndarray
         length = (mag > 0).sum(axis=-1, keepdims=True).astype(np.float64)
     else:
         length = (mag**p).sum(axis=-1, keepdims=True) ** (1.0 / p)
+    del mag
     length = np.where(length < np.finfo(np.float64).tiny, 1.0, length)
-    return w / length
+    w /= length
+    return w
 
 
 def mel_filterbank(
@@ -254,16 +261,39 @@ def mel_filterbank(
         raise ParameterError("norm", norm, problem)
     bins_hz = fft_frequencies(sr=sr, n_fft=n_fft)
     corners = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)
-    widths = np.diff(corners)
-    # distance of every corner to every bin: (n_mels + 2, n_bins)
-    offsets = corners[:, None] - bins_hz[None, :]
-    rising = -offsets[:-2] / widths[:-1, None]
-    falling = offsets[2:] / widths[1:, None]
-    weights = np.maximum(0.0, np.minimum(rising, falling))
-    weights = normalize_filters(weights, norm, corners=corners)
+    weights = _triangles(corners, bins_hz)
+    weights = _normalize_in_place(weights, norm, corners=corners)
     empty = np.flatnonzero(weights.max(axis=1) <= 0)
     if empty.size:
         _warn_empty(empty, corners, sr=sr, n_fft=n_fft, n_mels=n_mels)
+    return weights
+
+
+def _triangles(corners: np.ndarray, bins_hz: np.ndarray) -> np.ndarray:
+    """Unnormalised triangles ``max(0, min(rising, falling))``, computed only where they are non-zero.
+
+    Triangle ``m`` is non-zero only at bins strictly between ``corners[m]`` and ``corners[m + 2]``;
+    the weights there are the same expressions as over the whole grid, so the matrix is identical
+    while the work and temporary memory are proportional to the non-zero weights (plus the zeroed
+    output), not several times the full matrix.
+    """
+    n_mels, n_bins = corners.size - 2, bins_hz.size
+    weights = np.zeros((n_mels, n_bins))
+    widths = np.diff(corners)
+    lo = np.searchsorted(bins_hz, corners[:-2], side="right")
+    hi = np.maximum(np.searchsorted(bins_hz, corners[2:], side="left"), lo)
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return weights
+    rows = np.repeat(np.arange(n_mels), counts)
+    # bin index of every (row, bin) pair inside a triangle: lo[row] + position within the row's run
+    starts = np.cumsum(counts) - counts
+    cols = np.arange(total) - np.repeat(starts - lo, counts)
+    b = bins_hz[cols]
+    rising = -(corners[rows] - b) / widths[rows]
+    falling = (corners[rows + 2] - b) / widths[rows + 1]
+    weights[rows, cols] = np.maximum(0.0, np.minimum(rising, falling))
     return weights
 
 
@@ -317,7 +347,9 @@ def filter_groups(weights: np.ndarray, *, group_cost: int = 2048) -> tuple[tuple
     block, each block being a run of consecutive filters times only the columns they touch, gives
     the same result as the full product with far fewer multiply-adds. The partition minimises
     ``sum(rows * columns) + group_cost * n_groups`` (multiply-adds per frame plus a per-product
-    overhead) by dynamic programming over the contiguous row partitions.
+    overhead) by dynamic programming over the contiguous row partitions; each row only tries the
+    block starts that can still win, so the work grows with the filters' spans, not with
+    ``n_filters ** 2``.
 
     Parameters
     ----------
@@ -348,13 +380,26 @@ def filter_groups(weights: np.ndarray, *, group_cost: int = 2048) -> tuple[tuple
     last = np.where(has, n_cols - nonzero[:, ::-1].argmax(axis=1), 0)
     best = np.zeros(n_rows + 1)
     start = np.zeros(n_rows + 1, dtype=np.int64)
+    window = 16
     for j in range(1, n_rows + 1):
-        # block [i, j) spans columns min(first[i:j]) .. max(last[i:j])
-        lo = np.minimum.accumulate(first[:j][::-1])[::-1]
-        hi = np.maximum.accumulate(last[:j][::-1])[::-1]
-        cost = best[:j] + (j - np.arange(j)) * np.maximum(hi - lo, 0) + group_cost
-        i = int(np.argmin(cost))
-        best[j], start[j] = cost[i], i
+        # Block [i, j) spans columns min(first[i:j]) .. max(last[i:j]). Starts are tried in a window
+        # [i0, j) that grows until it holds a start p with cost(p) - group_cost > the best cost seen:
+        # every earlier start i' < p then costs more (cost(i') >= cost(p) - group_cost, covering
+        # [i', p) by one block), so the result is the full minimisation's, ties included.
+        while True:
+            i0 = max(0, j - window)
+            lo = np.minimum.accumulate(first[i0:j][::-1])[::-1]
+            hi = np.maximum.accumulate(last[i0:j][::-1])[::-1]
+            cost = best[i0:j] + (j - np.arange(i0, j)) * np.maximum(hi - lo, 0) + group_cost
+            k = int(np.argmin(cost))
+            beaten = np.flatnonzero(cost - group_cost > cost[k])
+            if i0 == 0 or beaten.size:
+                break
+            window *= 2
+        best[j], start[j] = cost[k], i0 + k
+        # the next row needs about as many starts as this one did
+        needed = j - i0 - (int(beaten[-1]) if beaten.size else 0)
+        window = needed + needed // 4 + 4
     blocks = []
     j = n_rows
     while j > 0:

@@ -24,8 +24,11 @@ How it runs
   tensor and runs the pipeline once per shape, so a folder of equal-length clips is transformed in
   full batches and clips of other lengths one call each. The time the main thread spends waiting for
   a decoded clip is reported as *transform idle*.
-* **Failures.** A missing, empty, corrupt or undecodable file, or one the transform rejects (too
-  short, say), is reported with its reason and skipped; the others go on. Failed files have no
+* **Failures.** A missing, unreadable, empty, corrupt or undecodable file, one whose header claims an
+  absurd sample rate (below 100 Hz, or a resampling beyond the size limits of
+  :mod:`~nnaudio_core.app.audio_io`), one the transform rejects (too
+  short, say) or turns into inf/NaN (samples of 1e30, say: nothing non-finite is written), is
+  reported with its reason and skipped; the others go on. Failed files have no
   output, so a rerun tries them again.
 
 Modules: :mod:`~nnaudio_core.app.extract.plan` (inputs, output names, what a rerun skips, manifest

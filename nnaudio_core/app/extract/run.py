@@ -46,6 +46,10 @@ def decode_job(job: Job, *, sample_rate: float | None, channels: str, dtype: tor
     try:
         audio = read_audio(job.source, sample_rate=sample_rate, channels=channels)
         tensor = torch.from_numpy(audio.samples).to(dtype)
+        if not bool(torch.isfinite(tensor).all()):
+            peak = float(abs(audio.samples).max())
+            return Decoded(job, error=f"samples up to {peak:.3g} overflow {dtype} (largest finite value "
+                                      f"{torch.finfo(dtype).max:.3g})", seconds=time.perf_counter() - start)
         meta = {"sample_rate": audio.sample_rate, "source_sample_rate": audio.source_sample_rate,
                 "channels": audio.source_channels, "duration": audio.duration}
         return Decoded(job, tensor, meta, seconds=time.perf_counter() - start)
@@ -166,7 +170,10 @@ class BatchWriter:
         self.ready = []
         for items in groups.values():
             for item, result in self._transform_group(items):
-                self._write(item, result)
+                if bool(torch.isfinite(result).all()):
+                    self._write(item, result)
+                else:
+                    self.fail(item.job.input_rel, _non_finite_reason(item.tensor, result))
                 item.tensor = None
 
     def _transform_group(self, items: list[Decoded]) -> list[tuple[Decoded, torch.Tensor]]:
@@ -203,6 +210,14 @@ class BatchWriter:
         self.report.written += 1
         self.report.audio_seconds += item.meta["duration"]
         self.bar.update(1)
+
+
+def _non_finite_reason(clip: torch.Tensor, result: torch.Tensor) -> str:
+    """Why an output with inf/NaN is not written: how much of it, and how large the input was."""
+    bad = int((~torch.isfinite(result)).sum())
+    peak = float(clip.abs().max()) if clip.numel() else 0.0
+    return (f"non-finite output ({bad} of {result.numel()} values are inf or NaN): input samples up to {peak:.3g} "
+            "(the transform overflows; rescale the audio)")
 
 
 def _transform_reason(exc: Exception) -> str:
