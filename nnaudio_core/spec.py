@@ -498,8 +498,8 @@ def _steps(
             continue
         fits = kind is None or transform.accepts(kind)
         if not fits:
-            before = "the step before produces" if index else "the spec's input is"
-            hint = f" (set `input: {_first_kind(cls)}` for a spec that starts from one)" if not index else ""
+            before = "the step before produces" if index else "what comes before it, the spec's input, produces"
+            hint = f" (set `input: {_first_kind(cls)}` for a spec that starts from it)" if not index else ""
             report(SpecError(where, f"{transform.name} takes {' or '.join(sorted(transform.input_kinds))} input, "
                                     f"but {before} {kind}{hint}"))
         upstream = info if fits and kind is not None else None
@@ -605,8 +605,10 @@ def _construct(cls: type, params: dict[str, Any], where: str, report: Report = _
         report(exc)
     except ParameterError as exc:
         report(SpecError(f"{where}.{exc.parameter}", f"{short_repr(exc.value)} is not allowed; {_clip(exc.allowed)}"))
-    except (ValueError, TypeError) as exc:  # a plugin's own check, raised as a plain ValueError
-        report(SpecError(where, _message(exc)))
+    except ValueError as exc:  # a plugin's own check, raised as a plain ValueError
+        problem = SpecError(where, _message(exc))
+        problem.__cause__ = exc
+        report(problem)
     except MemoryError:
         report(SpecError(where, "building this step ran out of memory; choose parameters with smaller kernels"))
     return None

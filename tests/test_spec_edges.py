@@ -273,7 +273,7 @@ def test_the_input_key_says_what_the_first_step_takes():
     problem = error({"pipeline": [{"power_to_db": {}}]})
     assert problem.path == "pipeline[0].power_to_db" and "set `input: power`" in str(problem)
     problem = error({"input": "power", "pipeline": [{"stft": {}}]})
-    assert "takes waveform input, but the spec's input is power" in str(problem)
+    assert "takes waveform input, but what comes before it, the spec's input, produces power" in str(problem)
 
 
 # -- every error ------------------------------------------------------------------------------------
