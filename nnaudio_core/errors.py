@@ -3,7 +3,43 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable
+
+#: Longest quotation of a value in an error message (characters).
+MAX_QUOTE = 200
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 4
+_REPR.maxstring = MAX_QUOTE
+_REPR.maxother = MAX_QUOTE
+_REPR.maxlong = 60
+for _attr in ("maxtuple", "maxlist", "maxarray", "maxdict", "maxset", "maxfrozenset", "maxdeque"):
+    setattr(_REPR, _attr, 12)
+
+
+def short_repr(value: object, limit: int = MAX_QUOTE) -> str:
+    """``repr(value)`` in at most ``limit`` characters, in time bounded whatever the value's size.
+
+    Containers show their first items and ``...``; nesting deeper than four levels shows as
+    ``[...]``; a recursive container shows as ``[...]`` instead of recursing; a repr that fails shows
+    the type. Error messages quote values through this, so a value built from YAML aliases
+    (a "billion laughs") cannot make a message huge.
+
+    Examples
+    --------
+    >>> short_repr(list(range(1000)))
+    '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ...]'
+    >>> len(short_repr("x" * 10_000))
+    200
+    """
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a value whose __repr__ fails  # noqa: BLE001
+        text = f"<{type(value).__name__} object>"
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
 
 
 class ParameterError(ValueError):
@@ -24,7 +60,7 @@ class ParameterError(ValueError):
         self.value = value
         self.allowed = allowed
         prefix = f"{context}: " if context else ""
-        super().__init__(f"{prefix}{parameter}={value!r} is not allowed; {allowed}")
+        super().__init__(f"{prefix}{parameter}={short_repr(value)} is not allowed; {allowed}")
 
 
 class SpecError(ValueError):

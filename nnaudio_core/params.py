@@ -66,10 +66,11 @@ class Param:
             )
             if self.low is not None or self.high is not None:
                 parts = []
+                show = (lambda b: str(int(b))) if self.type == "int" else (lambda b: f"{b:g}")
                 if self.low is not None:
-                    parts.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+                    parts.append(f"{'>' if self.low_open else '>='} {show(self.low)}")
                 if self.high is not None:
-                    parts.append(f"{'<' if self.high_open else '<='} {self.high:g}")
+                    parts.append(f"{'<' if self.high_open else '<='} {show(self.high)}")
                 text += " " + " and ".join(parts)
         if self.optional:
             text += ", or None"

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .kinds import SignalInfo
+from .kinds import ALL_KINDS, FEATURES, SPECTRAL_KINDS, WAVEFORM, SignalInfo
 from .transform import KernelTransform
 
 DTYPE_NAMES = {
@@ -28,7 +28,17 @@ class Pipeline(nn.Module):
     Parameters
     ----------
     steps : sequence of KernelTransform
-        The steps, first applied first.
+        The steps, first applied first. Each must accept what the one before produces (in kind,
+        and in frequency rows for steps built for a number of rows).
+    input_kind : str
+        What the first step is given: ``"waveform"`` (default) or a spectrogram kind such as
+        ``"power"`` (a spec's ``input``).
+
+    Raises
+    ------
+    ValueError
+        When there are no steps, ``input_kind`` is not a kind, or a step does not accept what the
+        one before produces.
 
     Examples
     --------
@@ -38,11 +48,25 @@ class Pipeline(nn.Module):
     torch.Size([3, 2, 129, 17])
     """
 
-    def __init__(self, steps: Sequence[KernelTransform]) -> None:
+    def __init__(self, steps: Sequence[KernelTransform], *, input_kind: str = WAVEFORM) -> None:
         super().__init__()
         if not steps:
             raise ValueError("a Pipeline needs at least one step")
+        if input_kind not in ALL_KINDS:
+            raise ValueError(f"input_kind={input_kind!r} is not a kind; expected one of {', '.join(ALL_KINDS)}")
+        self.input_kind = input_kind
         self.steps = nn.ModuleList(steps)
+        info = input_info(input_kind)
+        for index, step in enumerate(self.steps):
+            kind = info.kind if info is not None else WAVEFORM
+            if not step.accepts(kind):
+                before = f"step {index - 1} ({self.steps[index - 1].name}) produces" if index else "the input is"
+                takes = " or ".join(sorted(step.input_kinds))
+                raise ValueError(f"step {index} ({step.name}) takes {takes} input, but {before} {kind}")
+            try:
+                info = step.output_info(info)
+            except ValueError as exc:
+                raise ValueError(f"step {index} ({step.name}): {exc}") from None
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply every step in order; see the first step for the accepted input shapes."""
@@ -75,7 +99,7 @@ class Pipeline(nn.Module):
         Each step describes its output from the description of its input (see
         :meth:`KernelTransform.output_info`).
         """
-        info = upstream
+        info = upstream if upstream is not None else input_info(self.input_kind)
         for step in self.steps:
             info = step.output_info(info)
         assert info is not None  # a pipeline has at least one step
@@ -103,9 +127,27 @@ class Pipeline(nn.Module):
 
     def get_config(self) -> dict[str, Any]:
         """Return a spec dict that :func:`~nnaudio_core.build_transform` turns into an equal pipeline."""
-        return {
+        config: dict[str, Any] = {
             "device": str(self.device),
             "dtype": DTYPE_NAMES.get(self.dtype, str(self.dtype).replace("torch.", "")),
             "check_input": self.check_input,
-            "pipeline": [{step.name: step.get_config()} for step in self.steps],
         }
+        if self.input_kind != WAVEFORM:
+            config["input"] = self.input_kind
+        config["pipeline"] = [{step.name: step.get_config()} for step in self.steps]
+        return config
+
+
+def input_info(kind: str) -> SignalInfo | None:
+    """What a first step is told about an input of ``kind``: ``None`` (its own assumption) for a waveform.
+
+    Examples
+    --------
+    >>> input_info("waveform") is None, input_info("power").axes
+    (True, ('freq', 'frames'))
+    """
+    if kind == WAVEFORM:
+        return None
+    if kind == FEATURES:
+        return SignalInfo(kind, axes=("coefficient", "frames"))
+    return SignalInfo(kind, axes=("freq", "frames") if kind in SPECTRAL_KINDS else ("time",))

@@ -43,7 +43,7 @@ import torch
 from torch import Tensor, nn
 
 from .errors import ParameterError
-from .kinds import COMPLEX, FEATURES, POWER, SPECTRAL_KINDS, WAVEFORM, SignalInfo
+from .kinds import ALL_KINDS, COMPLEX, FEATURES, POWER, SPECTRAL_KINDS, WAVEFORM, SignalInfo
 from .params import Param, resolve_params, to_plain
 
 BACKEND_PARAM = Param(
@@ -478,8 +478,11 @@ class KernelTransform(nn.Module):
         return {key: to_plain(value) for key, value in self.config.items()}
 
     def to_spec(self) -> dict[str, Any]:
-        """Return a one-step spec dict for :func:`nnaudio_core.build_transform`."""
-        return {"pipeline": [{self.name: self.get_config()}]}
+        """Return a one-step spec dict for :func:`nnaudio_core.build_transform` (with ``input`` unless a waveform)."""
+        spec: dict[str, Any] = {"pipeline": [{self.name: self.get_config()}]}
+        if WAVEFORM not in self.input_kinds and self.input_kinds:
+            spec["input"] = next(k for k in ALL_KINDS if k in self.input_kinds)
+        return spec
 
     def extra_repr(self) -> str:
         defaults = {p.name: p.default for p in self.params}

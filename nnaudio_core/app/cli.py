@@ -222,31 +222,48 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 # -- validate ---------------------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check a spec and print the pipeline it builds, or the first error with its spec path."""
+    """Check a spec and print the pipeline it builds, or every error with its spec path (one per line)."""
     import yaml
 
     from ..errors import SpecError
-    from ..spec import build_transform, load_spec, normalise_spec, resolve_device
+    from ..spec import build_transform, load_spec, normalise_spec, resolve_device, spec_errors
     from .metadata import output_axes
 
     label = args.spec
     try:
         data, label = load_spec(args.spec)
-        spec = normalise_spec(data)
-        device_note = _device_note(spec["device"], resolve_device, SpecError)
-        pipeline = build_transform(data, device="cpu")
     except SpecError as exc:
-        print(f"{label}: invalid spec", file=sys.stderr)
-        print(f"  {exc}", file=sys.stderr)
+        errors = [exc]
+    else:
+        spec = normalise_spec(data, report=lambda _error: None)  # spec_errors reports its errors
+        try:  # built where the spec says when this machine has it, else on the CPU
+            device = resolve_device(spec["device"])
+        except SpecError:
+            device = "cpu"
+        errors = spec_errors(data, device=device)
+        if not errors:
+            try:
+                device_note = _device_note(spec["device"], resolve_device, SpecError)
+            except SpecError as exc:
+                errors = [exc]
+    if errors:
+        count = f"{len(errors)} error{'s' if len(errors) > 1 else ''}"
+        print(f"{label}: invalid spec ({count})", file=sys.stderr)
+        for exc in errors:
+            print("  " + " ".join(str(exc).split()), file=sys.stderr)
         return EXIT_FAILED
+    pipeline = build_transform(data, device=device)
     sample_rate = output_axes(pipeline).sample_rate
     print(f"{label}: valid")
     if isinstance(spec.get("description"), str):
         print(f"  description: {spec['description']}")
     print(f"  device: {spec['device']} ({device_note})   dtype: {spec['dtype']}   check_input: "
           f"{str(spec['check_input']).lower()}   channels: {spec['channels']}")
-    rate = f" at {sample_rate:g} Hz (pipeline[0].{pipeline[0].name}.sr)" if sample_rate else " at the file's rate"
-    print(f"  input: waveform{rate}   output: {pipeline.output_kind}")
+    if pipeline.input_kind == "waveform":
+        rate = f" at {sample_rate:g} Hz (pipeline[0].{pipeline[0].name}.sr)" if sample_rate else " at the file's rate"
+        print(f"  input: waveform{rate}   output: {pipeline.output_kind}")
+    else:
+        print(f"  input: {pipeline.input_kind} (spec key `input`)   output: {pipeline.output_kind}")
     print("  " + repr(pipeline).replace("\n", "\n  "))
     resolved = yaml.safe_dump({"pipeline": pipeline.get_config()["pipeline"]}, sort_keys=False,
                               default_flow_style=None, width=100)
@@ -366,8 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown on a terminal)")
     extract.set_defaults(handler=cmd_extract)
 
-    validate = commands.add_parser("validate", help="check a spec and print the pipeline it builds",
-                                   description=cmd_validate.__doc__)
+    validate = commands.add_parser(
+        "validate", help="check a spec and print the pipeline it builds, or every error in it",
+        description=cmd_validate.__doc__ + " Exit status 1 when the spec has errors.")
     validate.add_argument("spec", metavar="SPEC", help="bundled spec name or YAML file")
     validate.set_defaults(handler=cmd_validate)
     return parser
