@@ -60,9 +60,9 @@ __all__ = [
 #: from its module on first use; ``Spectrogram`` and ``features`` (nnAudio-compatible modules) load
 #: the plugins, and ``import nnaudio_core`` stays free of plugin imports.
 _LAZY_NAMES = {
-    "kinds": None,
-    "Spectrogram": None,
-    "features": None,
+    # submodules (the ones this module used to import eagerly stay reachable as attributes)
+    **dict.fromkeys(("kinds", "Spectrogram", "features", "errors", "hookspecs", "params", "pipeline", "registry",
+                     "spec", "transform")),
     **dict.fromkeys(("ParameterError", "PluginError", "SpecError", "UnknownTransformError"), "errors"),
     "hookimpl": "hookspecs",
     "SignalInfo": "kinds",
