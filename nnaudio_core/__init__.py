@@ -16,16 +16,19 @@ Spectrogram, features
 
 from __future__ import annotations
 
-from . import kinds
-from .budget import memory_budget
-from .errors import ParameterError, PluginError, SpecError, UnknownTransformError
-from .hookspecs import hookimpl
-from .kinds import SignalInfo
-from .params import Param
-from .pipeline import Pipeline
-from .registry import PluginWarning, TransformInfo, available_transforms, describe_transform, get_transform
-from .spec import build_transform, bundled_specs
-from .transform import Batch, ConvTransform, KernelTransform, SpectrogramStep, constant
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
+    from . import kinds
+    from .budget import memory_budget
+    from .errors import ParameterError, PluginError, SpecError, UnknownTransformError
+    from .hookspecs import hookimpl
+    from .kinds import SignalInfo
+    from .params import Param
+    from .pipeline import Pipeline
+    from .registry import PluginWarning, TransformInfo, available_transforms, describe_transform, get_transform
+    from .spec import build_transform, bundled_specs
+    from .transform import Batch, ConvTransform, KernelTransform, SpectrogramStep, constant
 
 __version__ = "0.1.0"
 
@@ -54,14 +57,39 @@ __all__ = [
     "memory_budget",
 ]
 
-_LAZY_SUBMODULES = ("Spectrogram", "features")
+#: Where each public name lives. ``import nnaudio_core`` imports none of them, so it does not import
+#: torch: the ``nnaudio`` command answers ``--help`` and ``--version`` without it. A name is imported
+#: from its module on first use; ``Spectrogram`` and ``features`` (nnAudio-compatible modules) load
+#: the plugins, and ``import nnaudio_core`` stays free of plugin imports.
+_LAZY_NAMES = {
+    # submodules (the ones this module used to import eagerly stay reachable as attributes)
+    **dict.fromkeys(("kinds", "Spectrogram", "features", "budget", "errors", "hookspecs", "params", "pipeline",
+                     "registry", "spec", "transform")),
+    "memory_budget": "budget",
+    **dict.fromkeys(("ParameterError", "PluginError", "SpecError", "UnknownTransformError"), "errors"),
+    "hookimpl": "hookspecs",
+    "SignalInfo": "kinds",
+    "Param": "params",
+    "Pipeline": "pipeline",
+    **dict.fromkeys(("PluginWarning", "TransformInfo", "available_transforms", "describe_transform",
+                     "get_transform"), "registry"),
+    **dict.fromkeys(("build_transform", "bundled_specs"), "spec"),
+    **dict.fromkeys(("Batch", "ConvTransform", "KernelTransform", "SpectrogramStep", "constant"), "transform"),
+}
 
 
 def __getattr__(name: str):
-    # nnAudio-compatible modules load the plugins, so they are imported on first use only:
-    # ``import nnaudio_core`` stays free of plugin imports.
-    if name in _LAZY_SUBMODULES:
-        import importlib
+    if name not in _LAZY_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY_NAMES[name]
+    value = importlib.import_module(f".{name if module is None else module}", __name__)
+    if module is not None:
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_NAMES})

@@ -15,7 +15,10 @@ Commands
 
 Exit status: 0 success; 1 the command ran but something failed (a file, or ``validate`` found an
 error); 2 it could not start (bad arguments, an invalid spec, a missing optional package);
-130 interrupted.
+130 interrupted; 141 its output was closed early (``nnaudio list | head -1``), quietly.
+
+Options and positional arguments may come in any order (``nnaudio run mel --no-plot a.wav``).
+``--help`` and ``--version`` answer without importing torch.
 
 ``run`` and ``extract`` need the ``cli`` extra (soundfile, matplotlib, tqdm), imported only when
 used; ``list``, ``describe`` and ``validate`` need nothing beyond the library.
@@ -24,7 +27,9 @@ used; ``list``, ``describe`` and ``validate`` need nothing beyond the library.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -38,6 +43,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a C tool whose reader went away
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -115,12 +121,87 @@ def cmd_run(args: argparse.Namespace) -> int:
     target.out_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         paths = [Path(p) for p in args.audio] or [stack.enter_context(example_audio())]
-        failed = sum(not _run_file(path, target) for path in paths)
+        outputs, clashes = run_outputs(paths, target.out_dir, target.name)
+        for path, reason in clashes:
+            _err(f"error: {path}: {reason}")
+        failed = len(clashes) + sum(not _run_file(path, stem, target) for path, stem in outputs)
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _run_file(path: Path, target: _RunTarget) -> bool:
-    """Transform one file, write its outputs and say what was done; ``False`` when it failed."""
+def run_outputs(paths: Sequence[Path], out_dir: Path, spec_name: str) -> tuple[list[tuple[Path, Path]],
+                                                                               list[tuple[Path, str]]]:
+    """Where ``nnaudio run`` writes each input: named as ``nnaudio extract`` names its outputs.
+
+    Inputs are taken relative to the deepest folder holding them all, and that layout is mirrored
+    under ``out_dir``; each output is ``<name>-<spec_name>`` plus ``.npy``/``.png``, where the name is
+    the file's stem, or its whole name when two inputs in one folder share a stem. So ``a/clip.wav``,
+    ``b/clip.wav`` and ``a/clip.flac`` give ``a/clip.wav-stft``, ``b/clip-stft`` and
+    ``a/clip.flac-stft``: no output overwrites another. A file given twice is done once.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        The input files, in order.
+    out_dir : Path
+        The ``--out`` folder.
+    spec_name : str
+        The spec's short name (``stft``).
+
+    Returns
+    -------
+    (outputs, clashes)
+        ``(input, output path without suffix)`` pairs in input order, and ``(input, reason)`` for
+        inputs whose output name nothing could make unique (reported as failed).
+
+    Examples
+    --------
+    >>> outputs, _ = run_outputs([Path("a/clip.wav"), Path("b/clip.wav"), Path("a/clip.flac")], Path("o"), "stft")
+    >>> [stem.relative_to("o").as_posix() for _, stem in outputs]
+    ['a/clip.wav-stft', 'b/clip-stft', 'a/clip.flac-stft']
+    """
+    first: dict[Path, Path] = {}
+    for path in paths:
+        first.setdefault(path.resolve(), path)
+    unique, absolute = list(first.values()), list(first)
+    try:
+        root = Path(os.path.commonpath([p.parent for p in absolute]))
+    except ValueError:  # different drives: no common folder, keep only the names
+        rels = [Path(p.name) for p in absolute]
+    else:
+        rels = [p.relative_to(root) for p in absolute]
+    outputs, clashes = [], []
+    for path, name in zip(unique, extract_names(rels), strict=True):
+        if isinstance(name, str):
+            clashes.append((path, name))
+        else:
+            outputs.append((path, out_dir / name.parent / f"{name.name[: -len('.npy')]}-{spec_name}"))
+    return outputs, clashes
+
+
+def extract_names(rels: Sequence[Path]) -> list[Path | str]:
+    """The ``.npy`` name ``nnaudio extract`` gives each relative input path, or why it cannot.
+
+    The rule of :func:`nnaudio_core.app.extract.plan.plan_jobs` (which applies it to a folder's
+    files): ``a/song.wav`` → ``a/song.npy``; when two inputs would share an output, both keep their
+    extension (``song.wav.npy``, ``song.flac.npy``); a name still shared is a reason string.
+    """
+    plain = [r.with_suffix(".npy") for r in rels]
+    counts: dict[Path, int] = {}
+    for name in plain:
+        counts[name] = counts.get(name, 0) + 1
+    chosen = [p if counts[p] == 1 else r.with_name(r.name + ".npy") for p, r in zip(plain, rels, strict=True)]
+    owners: dict[Path, list[int]] = {}
+    for index, name in enumerate(chosen):
+        owners.setdefault(name, []).append(index)
+    names: list[Path | str] = []
+    for index, name in enumerate(chosen):
+        others = [rels[i].as_posix() for i in owners[name] if i != index]
+        names.append(f"output name {name.as_posix()} is also that of {', '.join(others)}" if others else name)
+    return names
+
+
+def _run_file(path: Path, stem: Path, target: _RunTarget) -> bool:
+    """Transform one file, write ``stem`` + ``.npy``/``.png`` and say what was done; ``False`` when it failed."""
     import numpy as np
     import torch
 
@@ -139,18 +220,23 @@ def _run_file(path: Path, target: _RunTarget) -> bool:
         _err(f"error: {path}: the transform failed: {type(exc).__name__}: {exc}")
         return False
     array = to_numpy(y)
-    stem = target.out_dir / f"{path.stem}-{target.name}"
-    np.save(stem.with_suffix(".npy"), array, allow_pickle=False)
-    print(f"{path.name}: {_describe_audio(audio, target.channels)}")
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    np.save(_with_suffix(stem, ".npy"), array, allow_pickle=False)
+    print(f"{path if target.args.audio else path.name}: {_describe_audio(audio, target.channels)}")
     print(f"  {target.name}: shape {_format_shape(array.shape)} {array.dtype} on {target.pipeline.device}, "
           f"{elapsed * 1000:.1f} ms")
-    written = [stem.with_suffix(".npy")]
+    written = [_with_suffix(stem, ".npy")]
     if not target.args.no_plot:
-        written.append(_plot(array, target.pipeline, audio, stem.with_suffix(".png"), name=target.name,
+        written.append(_plot(array, target.pipeline, audio, _with_suffix(stem, ".png"), name=target.name,
                              data=target.data, source=path.name, channels=target.channels,
                              top_db=target.args.top_db))
     print("  wrote " + ", ".join(str(p) for p in written if p is not None))
     return True
+
+
+def _with_suffix(stem: Path, suffix: str) -> Path:
+    """``stem`` + ``suffix``, keeping any dot in the stem (``clip.wav-stft`` → ``clip.wav-stft.npy``)."""
+    return stem.with_name(stem.name + suffix)
 
 
 def _timed_transform(pipeline: Any, x: Any) -> tuple[Any, float]:
@@ -200,11 +286,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         doc = inspect.getdoc(entry.cls) or ""
         provider = f"{entry.distribution} {entry.version or '?'}" if entry.distribution else "(no distribution)"
         rows.append((entry.name, ", ".join(entry.aliases) or "-", provider, entry.plugin,
-                     doc.splitlines()[0] if doc else ""))
+                     plain_text(doc.splitlines()[0]) if doc else ""))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
-    print(f"\n{len(rows) - 1} transforms; `nnaudio describe NAME` for parameters")
+    print(f"\n{len(rows) - 1} transforms; nnaudio describe NAME shows the parameters of one")
     return EXIT_OK
 
 
@@ -213,11 +299,39 @@ def cmd_describe(args: argparse.Namespace) -> int:
     from ..registry import describe_transform
 
     info = describe_transform(args.name)
-    print(info)
-    body = "\n".join(info.doc.splitlines()[1:]).strip()
+    print(plain_text(str(info)))
+    body = plain_text("\n".join(info.doc.splitlines()[1:]).strip())
     if body:
         print("\ndocumentation:\n" + "\n".join(f"  {line}".rstrip() for line in body.splitlines()))
     return EXIT_OK
+
+
+_ROLE = re.compile(r":(?:[A-Za-z]+:)+`([^`]+)`")  # :func:`~a.b.f`, :py:class:`C`
+_LITERAL = re.compile(r"``(.+?)``|(?<![`\w])`([^`\n]+)`(?![`\w])")
+
+
+def plain_text(text: str) -> str:
+    """Docstring text (reStructuredText) as a terminal shows it best: no roles, no backticks.
+
+    ``:class:`~a.b.C``` becomes ``C``, ``:func:`a.f``` ``a.f``, ``:meth:`text <target>``` ``text``;
+    double-backtick literals and single-backtick interpreted text lose their backticks.
+
+    Examples
+    --------
+    >>> plain_text("Mel: ``S ** power`` via :class:`~nnaudio_plugins.stft.STFT` and :func:`numpy.fft.rfft`.")
+    'Mel: S ** power via STFT and numpy.fft.rfft.'
+    """
+
+    def role(match: re.Match[str]) -> str:
+        target = match.group(1).strip()
+        labelled = re.fullmatch(r"(.+?)\s*<[^<>]+>", target, flags=re.S)
+        if labelled:
+            return labelled.group(1)
+        target = target.lstrip("!")
+        return target[1:].rsplit(".", 1)[-1] if target.startswith("~") else target
+
+    text = _ROLE.sub(role, text)
+    return _LITERAL.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
 
 
 # -- validate ---------------------------------------------------------------------------------------
@@ -315,13 +429,48 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 # -- parser -----------------------------------------------------------------------------------------
 def _positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1 (batch sizes, worker counts)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; expected an integer >= 1") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed; expected >= 1")
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; expected an integer >= 1")
     return value
+
+
+def _positive_decibels(text: str) -> float:
+    """An argparse type: a finite number of decibels > 0 (the picture's dynamic range)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected a finite number of dB > 0, "
+                                         "e.g. 80") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not allowed; expected a finite number of dB > 0, e.g. 80")
+    return value
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: options may come before, between or after the positional arguments.
+
+    ``nnaudio run mel --no-plot --channels keep a.wav --out o`` is parsed with
+    :meth:`~argparse.ArgumentParser.parse_known_intermixed_args` (plain parsing would stop taking
+    AUDIO files at the first option). The top-level parser cannot parse intermixed itself (it has
+    subcommands), so each subcommand's parser does, when the top level hands it its arguments.
+    """
+
+    _intermixing = False
+
+    def parse_known_args(self, args: Sequence[str] | None = None,
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        if self._intermixing:  # parse_known_intermixed_args calls back here for each of its passes
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -335,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
                'the cli extra: pip install "nnaudio-core[cli]".',
     )
     parser.add_argument("--version", action="version", version=f"nnaudio-core {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_CommandParser)
 
     device_help = "device to run on: cpu, cuda, cuda:N, mps, auto (default: the spec's device)"
     channels_help = ("mix files to mono, or keep their channels (outputs gain a leading channel axis); default: the "
@@ -345,14 +494,17 @@ def build_parser() -> argparse.ArgumentParser:
                               description=cmd_run.__doc__ + " With no AUDIO, the example recording shipped "
                               "with the package is used. Files are resampled to the spec's sample rate.")
     run.add_argument("spec", metavar="SPEC", help="bundled spec name or YAML file")
-    run.add_argument("audio", metavar="AUDIO", nargs="*", help="WAV/FLAC/OGG files (default: the bundled example)")
+    run.add_argument("audio", metavar="AUDIO", nargs="*", default=[],
+                     help="WAV/FLAC/OGG files (default: the bundled example)")
     run.add_argument("--out", "-o", default=".", metavar="DIR",
-                     help="folder for <audio>-<spec>.npy and .png (default: current folder)")
+                     help="folder for <audio>-<spec>.npy and .png, named as `extract` names outputs: files "
+                          "from several folders keep their layout, equal stems keep their extension "
+                          "(default: current folder)")
     run.add_argument("--device", default=None, help=device_help)
     run.add_argument("--channels", choices=("mono", "keep"), default=None, help=channels_help)
     run.add_argument("--no-plot", action="store_true", help="write only the .npy (no matplotlib needed)")
-    run.add_argument("--top-db", type=float, default=80.0, metavar="DB",
-                     help="dynamic range of the picture (default 80)")
+    run.add_argument("--top-db", type=_positive_decibels, default=80.0, metavar="DB",
+                     help="dynamic range of the picture in dB, a number > 0 (default 80)")
     run.set_defaults(handler=cmd_run)
 
     lister = commands.add_parser("list", help="registered transforms, aliases and providing distributions",
@@ -372,10 +524,10 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("input_dir", metavar="INPUT_DIR", help="folder searched recursively for audio files")
     extract.add_argument("output_dir", metavar="OUTPUT_DIR", help="folder for the .npy files (created)")
     extract.add_argument("--batch-size", type=_positive_int, default=8, metavar="N",
-                         help="decoded clips gathered per transform step; clips of equal length share one call "
-                         "(default 8)")
+                         help="decoded clips gathered per transform step, an integer >= 1; clips of equal "
+                         "length share one call (default 8)")
     extract.add_argument("--workers", type=_positive_int, default=None, metavar="N",
-                         help="decoding threads (default: number of CPUs)")
+                         help="decoding threads, an integer >= 1 (default: number of CPUs)")
     extract.add_argument("--device", default=None, help=device_help)
     extract.add_argument("--channels", choices=("mono", "keep"), default=None, help=channels_help)
     extract.add_argument("--overwrite", action="store_true", help="recompute every file, even finished ones")
@@ -392,11 +544,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``nnaudio`` console script; returns the exit status."""
+    """Entry point of the ``nnaudio`` console script; returns the exit status.
+
+    Nothing heavy is imported before the arguments are parsed, so ``--help`` and ``--version``
+    answer without torch. Ctrl-C at any point after that (torch's import included) exits with 130
+    and one line, and a closed output pipe (``nnaudio list | head -1``) with 141 and no message.
+    """
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help, --version, a usage error: flush here, inside the handlers
+            sys.stdout.flush()
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        status = _dispatch(args)
+        sys.stdout.flush()  # a reader that went away shows up here, not as a warning at exit
+        return status
+    except BrokenPipeError:  # `nnaudio list | head -1`
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen command, turning the errors a user can cause into a message and an exit status."""
     from ..errors import PluginError, SpecError, UnknownTransformError
     from .audio_io import MissingExtraError
 
-    args = build_parser().parse_args(argv)
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
@@ -409,19 +584,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SpecError, UnknownTransformError, PluginError) as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
-    except BrokenPipeError:  # `nnaudio list | head`
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_FAILED
+    except BrokenPipeError:
+        raise
     except OSError as exc:  # an output folder that cannot be written, a full disk
         where = f"{exc.filename}: " if exc.filename else ""
         _err(f"error: {where}{exc.strerror or exc}")
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return EXIT_INTERRUPTED
     finally:
         warnings.showwarning = previous
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush at exit has nowhere to fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (a replaced sys.stdout): nothing to flush into
+        pass
 
 
 if __name__ == "__main__":

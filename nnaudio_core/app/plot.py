@@ -6,8 +6,9 @@ comes with the ``cli`` extra: ``pip install "nnaudio-core[cli]"``.
 The frequency axis is read from the pipeline by :func:`nnaudio_core.app.metadata.output_axes`: the
 last step exposing ``frequencies`` (the centre frequency of each output bin in Hz, as ``stft``, mel
 and CQT transforms do) labels the rows. A geometric (constant-Q) set of frequencies is labelled with
-note names, any other in Hz; a pipeline ending in features (MFCC) or without ``frequencies`` is
-labelled by bin.
+note names and Hz, any other in Hz (round values for evenly spaced rows, as an STFT's; round values
+spread over the rows for mel bands, dense at low frequencies); a pipeline ending in features (MFCC)
+or without ``frequencies`` is labelled by bin.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def frequency_ticks(frequencies: np.ndarray, *, max_ticks: int = 8) -> tuple[np.
     """Row positions, labels and axis name for the frequency axis.
 
     Constant-Q frequencies get a tick on each C (every octave, thinned to ``max_ticks``) labelled
-    with its note name and Hz; other monotonic frequencies get round Hz values.
+    with its note name and Hz; evenly spaced frequencies (an STFT's) get round Hz values evenly
+    spaced; other monotonic frequencies (mel bands: linear, then logarithmic) get values of one
+    significant digit spread evenly over the rows, so the low rows are labelled as well as the high.
     """
     order = np.arange(len(frequencies), dtype=np.float64)
     fmin, fmax = float(frequencies.min()), float(frequencies.max())
@@ -119,11 +122,44 @@ def frequency_ticks(frequencies: np.ndarray, *, max_ticks: int = 8) -> tuple[np.
         labels = [f"{note_name(v)} ({v:.0f} Hz)" if v < 1000 else f"{note_name(v)} ({v / 1000:.1f} kHz)"
                   for v in values]
         return positions, labels, "note"
-    values = _round_ticks(fmin, fmax, max_ticks)
+    if is_linear(f_sorted):
+        values = _round_ticks(fmin, fmax, max_ticks)
+        positions = np.interp(values, f_sorted, rows)
+        kilo = fmax >= 2000
+        labels = [f"{v / 1000:g}k" if kilo and v else f"{v:g}" for v in values]
+        return positions, labels, "frequency (Hz)"
+    values = _spread_ticks(f_sorted, max_ticks)
     positions = np.interp(values, f_sorted, rows)
-    kilo = fmax >= 2000
-    labels = [f"{v / 1000:g}k" if kilo and v else f"{v:g}" for v in values]
+    labels = [f"{v / 1000:g}k" if v >= 1000 else f"{v:g}" for v in values]
     return positions, labels, "frequency (Hz)"
+
+
+def is_linear(frequencies: np.ndarray, *, rtol: float = 1e-3) -> bool:
+    """Whether the frequencies are evenly spaced (an STFT's bins)."""
+    if len(frequencies) < 3:
+        return True
+    steps = np.diff(frequencies)
+    return bool(np.allclose(steps, steps[0], rtol=rtol, atol=1e-9 * max(abs(float(steps[0])), 1e-300)))
+
+
+def _spread_ticks(f_sorted: np.ndarray, max_ticks: int) -> np.ndarray:
+    """Round frequencies (one significant digit) near rows spread evenly over an increasing axis."""
+    n = len(f_sorted)
+    targets = np.interp(np.linspace(0, n - 1, max_ticks), np.arange(n), f_sorted)
+    values: list[float] = []
+    for target in targets:
+        value = _one_digit(float(target))
+        if f_sorted[0] <= value <= f_sorted[-1] and (not values or value > values[-1]):
+            values.append(value)
+    return np.array(values)
+
+
+def _one_digit(value: float) -> float:
+    """``value`` rounded to one significant digit (``483.2`` → ``500``, ``25.8`` → ``30``)."""
+    if value <= 0:
+        return 0.0
+    magnitude = 10.0 ** math.floor(math.log10(value))
+    return round(value / magnitude) * magnitude
 
 
 def _round_ticks(low: float, high: float, max_ticks: int) -> np.ndarray:
