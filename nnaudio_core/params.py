@@ -39,6 +39,10 @@ class Param:
         Whether ``None`` is allowed.
     low, high : float, optional
         Inclusive bounds for numbers (``low_open``/``high_open`` make them exclusive).
+    check : callable, optional
+        ``check(value)`` returns ``None`` when allowed, else what is allowed.
+    allowed_text : str, optional
+        What is allowed, in words, for ``describe_transform`` (when a ``check`` decides it).
     """
 
     name: str
@@ -52,11 +56,16 @@ class Param:
     low_open: bool = False
     high_open: bool = False
     check: Callable[[Any], str | None] | None = field(default=None, compare=False)
+    #: Words for what is allowed when ``type``, ``choices`` and the bounds do not say it (an ``"any"``
+    #: parameter with a ``check``).
+    allowed_text: str | None = None
 
     # -- description -------------------------------------------------------------------------
     def allowed(self) -> str:
         """Describe in words what values are allowed."""
-        if self.choices is not None:
+        if self.allowed_text is not None:
+            text = self.allowed_text
+        elif self.choices is not None:
             text = "one of " + ", ".join(repr(c) for c in self.choices)
         elif self.type == "window":
             text = "a scipy.signal.get_window spec: a name like 'hann' or a list like ['kaiser', 8.0]"

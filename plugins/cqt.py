@@ -91,7 +91,8 @@ def _common_params(fmin_default: float = 32.70) -> tuple[Param, ...]:
         Param("filter_scale", 1.0, "kernel length multiplier (< 1: better time, worse frequency resolution)",
               type="float", low=0, low_open=True),
         Param("norm", 1, "kernel normalisation: the p of the p-norm each kernel is divided by (1: L1, as librosa and "
-              "nnAudio; 2; inf), or None for none", type="any", optional=True, check=check_kernel_norm),
+              "nnAudio; 2; inf), or None for none", type="any", optional=True, check=check_kernel_norm,
+              allowed_text="a p-norm order > 0 (1, 2, inf), or 0 / False for no normalisation"),
         Param("window", "hann", "kernel window, any scipy.signal.get_window spec (periodic)", type="window"),
         Param("center", True, "centre frame t on sample t * hop_length (else frames where the longest kernel fits "
               "inside the clip)", type="bool"),

@@ -77,6 +77,7 @@ def mel_norm_param(name: str = "norm", default: Any = 1) -> Param:
         type="any",
         optional=True,
         check=_check_transform_mel_norm,
+        allowed_text="1 or 'slaney' (area), 'l1', or a number p > 0 (p != 1), 0, inf or -inf for the Lp norm",
     )
 
 
@@ -124,7 +125,8 @@ def check_ref(value: Any) -> str | None:
 
 def _db_params(amin: float) -> tuple[Param, ...]:
     return (
-        Param("ref", 1.0, "reference value for 0 dB, or 'max' for each example's maximum", type="any", check=check_ref),
+        Param("ref", 1.0, "reference value for 0 dB, or 'max' for each example's maximum", type="any", check=check_ref,
+              allowed_text="a number > 0, or 'max'"),
         Param("amin", amin, "smallest value considered before the logarithm", type="float", low=0, low_open=True),
         Param("top_db", 80.0, "dynamic range kept below each example's maximum (None: no floor)", type="float", low=0,
               optional=True),

@@ -181,23 +181,11 @@ def run_outputs(paths: Sequence[Path], out_dir: Path, spec_name: str) -> tuple[l
 def extract_names(rels: Sequence[Path]) -> list[Path | str]:
     """The ``.npy`` name ``nnaudio extract`` gives each relative input path, or why it cannot.
 
-    The rule of :func:`nnaudio_core.app.extract.plan.plan_jobs` (which applies it to a folder's
-    files): ``a/song.wav`` → ``a/song.npy``; when two inputs would share an output, both keep their
-    extension (``song.wav.npy``, ``song.flac.npy``); a name still shared is a reason string.
+    :func:`nnaudio_core.app.extract.plan.output_names`, the rule ``extract`` applies to a folder.
     """
-    plain = [r.with_suffix(".npy") for r in rels]
-    counts: dict[Path, int] = {}
-    for name in plain:
-        counts[name] = counts.get(name, 0) + 1
-    chosen = [p if counts[p] == 1 else r.with_name(r.name + ".npy") for p, r in zip(plain, rels, strict=True)]
-    owners: dict[Path, list[int]] = {}
-    for index, name in enumerate(chosen):
-        owners.setdefault(name, []).append(index)
-    names: list[Path | str] = []
-    for index, name in enumerate(chosen):
-        others = [rels[i].as_posix() for i in owners[name] if i != index]
-        names.append(f"output name {name.as_posix()} is also that of {', '.join(others)}" if others else name)
-    return names
+    from .extract.plan import output_names
+
+    return output_names(list(rels))
 
 
 def _run_file(path: Path, stem: Path, target: _RunTarget) -> bool:

@@ -73,6 +73,26 @@ def plan_jobs(input_dir: Path, output_dir: Path) -> tuple[list[Job], list[dict[s
     """
     sources = find_audio_files(input_dir)
     rels = [s.relative_to(input_dir) for s in sources]
+    jobs, clashes = [], []
+    for source, rel, out in zip(sources, rels, output_names(rels), strict=True):
+        if isinstance(out, str):
+            clashes.append({"input": rel.as_posix(), "reason": out})
+        else:
+            jobs.append(Job(source, rel.as_posix(), output_dir / out, out.as_posix()))
+    return jobs, clashes
+
+
+def output_names(rels: list[Path]) -> list[Path | str]:
+    """The ``.npy`` name of each relative input path, or (a string) why it has none.
+
+    ``a/song.wav`` → ``a/song.npy``; when two inputs would share an output, both keep their
+    extension (``song.wav.npy``, ``song.flac.npy``); a name still shared is a reason.
+
+    Examples
+    --------
+    >>> [str(n) for n in output_names([Path("a/x.wav"), Path("a/x.flac"), Path("b/x.wav")])]
+    ['a/x.wav.npy', 'a/x.flac.npy', 'b/x.npy']
+    """
     plain = [r.with_suffix(".npy") for r in rels]
     counts: dict[Path, int] = defaultdict(int)
     for p in plain:
@@ -81,15 +101,11 @@ def plan_jobs(input_dir: Path, output_dir: Path) -> tuple[list[Job], list[dict[s
     owners: dict[Path, list[int]] = defaultdict(list)
     for index, out in enumerate(chosen):
         owners[out].append(index)
-    jobs, clashes = [], []
-    for index, (source, rel, out) in enumerate(zip(sources, rels, chosen, strict=True)):
-        if len(owners[out]) > 1:
-            others = ", ".join(rels[i].as_posix() for i in owners[out] if i != index)
-            reason = f"output name {out.as_posix()} is also that of {others}"
-            clashes.append({"input": rel.as_posix(), "reason": reason})
-            continue
-        jobs.append(Job(source, rel.as_posix(), output_dir / out, out.as_posix()))
-    return jobs, clashes
+    names: list[Path | str] = []
+    for index, out in enumerate(chosen):
+        others = [rels[i].as_posix() for i in owners[out] if i != index]
+        names.append(f"output name {out.as_posix()} is also that of {', '.join(others)}" if others else out)
+    return names
 
 
 def plan_extract(pipeline: Any, input_dir: Path, output_dir: Path, *, spec: str, channels: str,
