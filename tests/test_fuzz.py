@@ -82,7 +82,9 @@ KNOWN: list[tuple[str, str, str]] = [
     (".*", r"raised (MemoryError|OverflowError|IndexError|ZeroDivisionError|FuzzTimeout)",
      "no construction budget / extreme numbers"),
     (".*", r"raised TypeError: rand\(\): argument 'size'", "n_bands beyond int64 reaches torch.rand"),
-    (".*", r"names no parameter: ValueError: (Maximum allowed|array is too big|zero-size array)",
+    ("stft", r"freq_bins=\d{10,}.*raised RuntimeError: Given groups=1, expected weight",
+     "huge freq_bins: empty kernel"),
+    (".*", r"names no parameter: ValueError: (Maximum allowed|array is too big|zero-size array|negative dim)",
      "numpy size errors unnamed"),
     ("power_to_db|amplitude_to_db|mfcc", r"amin=.*raised RuntimeError: value cannot be converted to type float",
      "amin beyond float32"),
@@ -216,6 +218,10 @@ PARAMETER_FINDINGS = [
     ("stft", {"n_fft": 2**63}, "ValueError: array is too big (names no parameter)"),
     ("stft", {"freq_scale": "linear", "freq_bins": 2**31 - 1}, "MemoryError (16 GiB)"),
     ("stft", {"n_fft": 5}, "2048 frames for 2048 samples, documented 2049"),
+    ("stft", {"n_fft": 1, "win_length": 1, "hop_length": 1, "freq_scale": "linear", "freq_bins": 2**63},
+     "RuntimeError from conv1d: a kernel of 0 rows"),
+    ("stft", {"n_fft": 2**63, "win_length": 1, "freq_bins": 1, "hop_length": 1},
+     "ValueError: negative dimensions are not allowed (names no parameter)"),
 ]
 
 
