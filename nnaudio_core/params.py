@@ -97,7 +97,8 @@ class Param:
                 return None
             raise fail()
         if self.type == "bool":
-            if isinstance(value, bool) or type(value).__name__ == "bool_":
+            numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool_", "bool")
+            if isinstance(value, bool) or numpy_bool:
                 return bool(value)
             raise fail()
         if self.type == "int":

@@ -322,6 +322,8 @@ def _too_many(source: str) -> SpecError:
 def _key(name: Any) -> str:
     """A key as it appears in a spec path: as written when short, else a clipped repr."""
     text = name if isinstance(name, str) else short_repr(name, 80)
+    if not text.strip() or any(c in text for c in ":.[]"):  # blank, or would read as path syntax
+        return repr(text)
     return text if len(text) <= 80 and text.isprintable() else short_repr(text, 80)
 
 
@@ -730,7 +732,7 @@ def spec_errors(spec: SpecLike, *, device: Any = None, dtype: Any = None) -> lis
     >>> [error.path for error in errors]
     ['chanels', 'dtype', 'pipeline[0].stft.hop_length']
     >>> print(errors[2])
-    pipeline[0].stft.hop_length: 0 is not allowed; expected an integer >= 1 and <= 2147483647, or None
+    pipeline[0].stft.hop_length: 0 is not allowed; expected an integer >= 1 and <= 1073741824, or None
     """
     errors: list[SpecError] = []
     try:

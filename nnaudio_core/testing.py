@@ -51,8 +51,8 @@ fuzz construction and specs with hypothesis strategies (:func:`parameter_cases`,
 Examples
 --------
 >>> from nnaudio_core import get_transform
->>> check_transform(get_transform("dct"), n_bands=8, n_coefficients=4, skip=("fuzz inputs",))  # issue 10: complex
-('batch consistency', 'stateless forward', 'float64', ..., 'input errors')
+>>> check_transform(get_transform("dct"), n_bands=8, n_coefficients=4)
+('batch consistency', 'stateless forward', 'float64', ..., 'input errors', 'fuzz inputs')
 """
 
 from __future__ import annotations
@@ -190,8 +190,7 @@ def check_transform(
     Examples
     --------
     >>> from nnaudio_core import get_transform
-    >>> names = check_transform(get_transform("stft"), n_fft=16, hop_length=4, options=CheckOptions(input_length=64),
-    ...                         skip=("fuzz inputs",))  # issue 10: complex input is not refused yet
+    >>> names = check_transform(get_transform("stft"), n_fft=16, hop_length=4, options=CheckOptions(input_length=64))
     >>> names[:3]
     ('batch consistency', 'stateless forward', 'float64')
     """
@@ -220,7 +219,7 @@ def check_module(
     >>> from nnaudio_core import build_transform
     >>> steps = {"pipeline": [{"stft": {"n_fft": 16, "output_format": "Power"}}, {"power_to_db": {"top_db": None}}]}
     >>> step = build_transform(steps, device="cpu")[1]
-    >>> "float64" in check_module(step, skip=("input gradients", "fuzz inputs"))  # issue 10: complex input
+    >>> "float64" in check_module(step, skip=("input gradients",))
     True
     """
     return check_transform(type(transform), skip=skip, options=options, **transform.get_config())
@@ -818,8 +817,8 @@ def _expected_core(transform: KernelTransform, x: Tensor) -> tuple[int | None, i
     """Documented ``(rows, frames)`` of ``transform(x)``; ``None`` where the contract does not fix it.
 
     Rows: ``output_info().rows`` (a spectrogram step with no row count keeps its input's rows).
-    Frames: a centred waveform transform gives ``1 + time // hop_length`` (docs/cqt.md, the STFT
-    docstring); a spectrogram step keeps its input's frames.
+    Frames: ``transform.frame_count(time)`` when the transform says, else for a centred waveform
+    transform ``1 + time // hop_length`` (docs/cqt.md); a spectrogram step keeps its input's frames.
     """
     info = transform.output_info()
     if transform.core_dims == 2:
@@ -827,9 +826,9 @@ def _expected_core(transform: KernelTransform, x: Tensor) -> tuple[int | None, i
         if rows is None and info.kind == DECIBELS:  # a decibel step keeps its input's rows
             rows = int(x.shape[-2])
         return rows, int(x.shape[-1])
-    frames = None
+    frames = transform.frame_count(int(x.shape[-1]))
     hop = info.hop_length
-    if transform.config.get("center", False) is True and hop:
+    if frames is None and transform.config.get("center", False) is True and hop:
         frames = 1 + int(x.shape[-1]) // int(hop)
     return info.rows, frames
 
@@ -1431,10 +1430,11 @@ def check_spec(spec: Any, *, seconds: float | None = 20.0, memory: int | None = 
                 pipeline = build_transform(spec, device="cpu")
             except (ValueError, TypeError) as exc:
                 message = str(exc)
-                head = message.split(":", 1)[0] if ":" in message else ""
-                root = head.split("[", 1)[0].split(".", 1)[0]
-                keys = {str(k) for k in spec} | {"pipeline"} if isinstance(spec, Mapping) else {"pipeline"}
-                if root not in keys:
+                # a key is shown as written, or as its repr when it is blank or looks like path syntax
+                keys = ({form for k in spec for form in (str(k), repr(str(k)))} | {"pipeline"}
+                        if isinstance(spec, Mapping) else {"pipeline"})
+                starts = [k for k in keys if k and message.startswith(k) and message[len(k):len(k) + 1] in ":.["]
+                if not starts:
                     raise AssertionError(f"{prop}: {shown}: the {type(exc).__name__} does not start with a spec path "
                                          f"(a key of the spec): {message[:300]}") from exc
                 return None

@@ -454,6 +454,10 @@ class KernelTransform(nn.Module):
             )
         return upstream
 
+    def frame_count(self, length: int) -> int | None:
+        """Frames the output has for an input of ``length`` samples (``None``: not fixed by the config)."""
+        return None
+
     def example_input(self, *leading: int, length: int = 8192, seed: int = 0) -> Tensor:
         """A valid random input with leading dims ``leading`` (for tests and ``check_transform``)."""
         generator = torch.Generator().manual_seed(seed)

@@ -82,7 +82,7 @@ def check_kernel_norm(value: Any) -> str | None:
 def _common_params(fmin_default: float = 32.70) -> tuple[Param, ...]:
     return (
         Param("sr", 22050.0, "sample rate in Hz", type="float", low=1, high=1e7),
-        Param("hop_length", 512, "samples between frames", type="int", low=1, high=2**31 - 1),
+        Param("hop_length", 512, "samples between frames", type="int", low=1, high=2**30),
         Param("fmin", fmin_default, "frequency of the lowest bin in Hz", type="float", low=0, low_open=True),
         Param("fmax", None, "frequency range top in Hz; when given, n_bins = ceil(bins_per_octave * log2(fmax / fmin)) "
               "(nnAudio's rule) and the n_bins argument is ignored", type="float", low=0, low_open=True, optional=True),

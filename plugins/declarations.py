@@ -110,6 +110,8 @@ def check_mel_range(config: dict[str, Any]) -> float:
         )
     if config["fmin"] >= fmax:
         raise ParameterError("fmin", config["fmin"], f"expected 0 <= fmin < fmax = {fmax:g} Hz")
+    if fmax - config["fmin"] < 1e-3:  # narrower, the filters' slopes divide by (sub)normal widths
+        raise ParameterError("fmax", config["fmax"], f"expected fmax >= fmin + 0.001 Hz = {config['fmin'] + 1e-3:g}")
     return fmax
 
 
@@ -144,7 +146,7 @@ DCT_NORM_PARAM = Param("norm", "ortho", "DCT normalisation: 'ortho' (orthonormal
 DCT_TYPE_PARAM = Param("dct_type", 2, "DCT type (only 2, the type-II DCT, as nnAudio)", type="int", choices=(2,),
                        check=lambda v: None if v == 2 else "2 (only the type-II DCT is implemented, as in nnAudio)")
 LIFTER_PARAM = Param("lifter", 0.0, "cepstral liftering coefficient (0: none), as librosa", type="float", low=0,
-                     high=1e6)
+                     high=1e6, check=lambda v: None if v == 0 or v >= 1e-6 else "0 (no liftering) or a number >= 1e-6")
 
 
 def params_of(declared: Iterable[Param], *names: str, **defaults: Any) -> tuple[Param, ...]:

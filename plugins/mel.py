@@ -203,6 +203,9 @@ class MelSpectrogram(KernelTransform):
     def validate_input(self, x: Tensor) -> None:
         self.stft.validate_input(x)
 
+    def frame_count(self, length: int) -> int:
+        return self.stft.frame_count(length)
+
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         spec = self.stft.compute(x, batch)
         if self.power not in (1.0, 2.0):
@@ -311,6 +314,9 @@ trainable_stft, trainable_filters, backend
 
     def validate_input(self, x: Tensor) -> None:
         self.mel.validate_input(x)
+
+    def frame_count(self, length: int) -> int:
+        return self.mel.frame_count(length)
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         return self.dct.compute(self.to_db.compute(self.mel.compute(x, batch), batch), batch)

@@ -82,7 +82,7 @@ class STFT(ConvTransform):
         Param("n_fft", 2048, "frame length in samples", type="int", low=1),
         Param("win_length", None, "window length (None: n_fft)", type="int", low=1, optional=True),
         Param("freq_bins", None, "number of frequency bins (None: n_fft // 2 + 1)", type="int", low=1, optional=True),
-        Param("hop_length", None, "samples between frames (None: win_length // 4)", type="int", low=1, high=2**31 - 1,
+        Param("hop_length", None, "samples between frames (None: win_length // 4)", type="int", low=1, high=2**30,
               optional=True),
         Param("window", "hann", "analysis window, any scipy.signal.get_window spec", type="window"),
         Param("freq_scale", "no", "frequency spacing: the FFT grid ('no'), 'linear', 'log' or 'log2'", type="str",
@@ -162,6 +162,10 @@ class STFT(ConvTransform):
         return SignalInfo(OUTPUT_KINDS[self.output_format], sr=self.config["sr"], hop_length=self.hop_length,
                           frequencies=self.frequencies, axes=("freq", "frames"))
 
+    def frame_count(self, length: int) -> int:
+        """Frames for ``length`` samples: ``1 + (length + 2 * pad - n_fft) // hop_length`` (see Shape)."""
+        return 1 + (length + 2 * self.pad_amount - self.n_fft) // self.hop_length
+
     @property
     def min_input_length(self) -> int:
         """Shortest input (samples) the configuration can transform."""
@@ -188,7 +192,7 @@ class STFT(ConvTransform):
 
     def post_process(self, y: Tensor | tuple[Tensor, Tensor]) -> Tensor:
         if isinstance(y, Tensor):  # the fft path's complex frames
-            return format_complex(y, self.output_format)
+            return format_complex(y, self.output_format, self.window.dtype)
         return format_pair(y[0], y[1], self.output_format)
 
 

@@ -35,9 +35,13 @@ TINY: dict[str, list[dict]] = {
     ],
 }
 
-#: issue 10: "fuzz inputs" finds complex, half-precision and 1e30 inputs not handled yet; it runs in
-#: tests/test_fuzz.py (test_the_conformance_property_holds, strict xfail): drop this skip when that passes.
-FUZZ_PENDING = ("fuzz inputs",)
+#: issue 10, still open: 1e30 samples give NaN through the mel filterbank (inf * 0); tracked as a strict
+#: xfail in tests/test_fuzz.py (test_the_conformance_property_holds). Every other transform runs it.
+FUZZ_PENDING_FOR = ("mel", "mfcc")
+
+
+def _skip(name: str) -> tuple[str, ...]:
+    return ("fuzz inputs",) if name in FUZZ_PENDING_FOR else ()
 
 #: Input length (samples, or frames for spectrogram steps) of the tiny configurations.
 TINY_LENGTH = {1: 512, 2: 8}
@@ -84,7 +88,7 @@ def test_registered_transform_conforms(name, params, gradcheck):
         pytest.fail(f"{name} is registered but has no TINY params in test_conformance.py; add a tiny configuration")
     cls = get_transform(name)
     options = CheckOptions(input_length=TINY_LENGTH[cls.core_dims], gradcheck=gradcheck)
-    check_transform(cls, options=options, skip=FUZZ_PENDING, **params)
+    check_transform(cls, options=options, skip=_skip(name), **params)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -106,7 +110,7 @@ def _spec_steps() -> list:
 @pytest.mark.parametrize(("spec", "index"), _spec_steps())
 def test_bundled_spec_step_conforms(spec, index):
     step = build_transform(spec, device="cpu")[index]
-    check_module(step, options=SPEC_OPTIONS[step.core_dims], skip=FUZZ_PENDING)
+    check_module(step, options=SPEC_OPTIONS[step.core_dims], skip=_skip(step.name))
 
 
 def test_a_registered_transform_without_tiny_params_fails_the_suite():

@@ -73,32 +73,14 @@ TINY: dict[str, dict[str, Any]] = {
 }
 OPTIONS = {1: CheckOptions(input_length=512), 2: CheckOptions(input_length=8)}
 NAMES = available_transforms()
+#: The one finding still open (issue 10): 1e30 samples overflow the power spectrum and inf * 0 = NaN.
+PENDING_1E30 = ("mel", "mfcc")
 
 # ------------------------------------------------------------------------------------------------
 # known findings (issue 10): (transform regex, message regex, what); each has a regression below
 # ------------------------------------------------------------------------------------------------
 KNOWN: list[tuple[str, str, str]] = [
-    (".*", r"complex(64|128) input|\(torch\.complex(64|128)\)", "complex input to a real transform is not refused"),
-    (".*", r"raised (MemoryError|OverflowError|IndexError|ZeroDivisionError|FuzzTimeout)",
-     "no construction budget / extreme numbers"),
-    (".*", r"raised TypeError: rand\(\): argument 'size'", "n_bands beyond int64 reaches torch.rand"),
-    ("stft", r"freq_bins=\d{10,}.*raised RuntimeError: Given groups=1, expected weight",
-     "huge freq_bins: empty kernel"),
-    (".*", r"names no parameter: ValueError: (Maximum allowed|array is too big|zero-size array|negative dim)",
-     "numpy size errors unnamed"),
-    ("power_to_db|amplitude_to_db|mfcc", r"amin=.*raised RuntimeError: value cannot be converted to type float",
-     "amin beyond float32"),
-    (".*", r"input gradients at an all-zero input are not finite", "NaN/inf gradients at silence"),
-    ("stft|mel|mfcc", r"frames for an input of \d+; the documented count is", "odd n_fft frame count"),
-    ("mel|mfcc", r"magnitude 1e\+30 .* NaN", "huge finite input gives NaN"),
-    (".*", r"(zeros after \.to|to\(torch\.(b?float16)\)|\(torch\.b?float16\)).*(RuntimeError|NaN|inf)",
-     "half precision"),
-    (".*", r"get_config\(\) is not plain YAML data", "numpy scalars kept in get_config"),
-    ("dct|mfcc", r"lifter=.*NaN", "subnormal lifter gives NaN"),
-    ("mel|mfcc|mel_scale|stft|cqt1992|cqt2019", r"(power|sr|filter_scale|fmin|fmax)=.*(NaN|inf) of",
-     "extreme float gives NaN"),
-    ("spec", r"unhashable type", "dtype/device that is a list or dict"),
-    ("spec", r"does not start with a spec path.*unknown top-level key", "empty top-level key: no path"),
+    ("mel|mfcc", r"magnitude 1e\+30 .* NaN", "huge finite input gives NaN (inf * 0 in the filterbank product)"),
 ]
 
 
@@ -227,15 +209,15 @@ PARAMETER_FINDINGS = [
 
 @pytest.mark.parametrize(
     ("name", "params"),
-    [pytest.param(n, p, id=f"{n}-{'-'.join(f'{k}={v!r}' for k, v in p.items())}"[:80], marks=_xfail(f"{n}: {w}"))
-     for n, p, w in PARAMETER_FINDINGS],
+    [pytest.param(n, p, id=f"{n}-{'-'.join(f'{k}={v!r}' for k, v in p.items())}"[:80])
+     for n, p, _what in PARAMETER_FINDINGS],
 )
 def test_parameter_finding(name, params):
     check_parameters(get_transform(name), FuzzCase(params), input_length=2048, seconds=SECONDS, memory=MEMORY)
 
 
-@_xfail("cqt2019(hop_length=2**31, n_bins=1, bins_per_octave=1): backward segfaults (exit -11)")
 def test_cqt2019_huge_hop_does_not_crash_the_process():
+    """hop_length=2**31 used to segfault in backward; it is now refused (hop_length <= 2**30)."""
     code = (
         "import torch\n"
         "from nnaudio_core import get_transform\n"
@@ -248,8 +230,6 @@ def test_cqt2019_huge_hop_does_not_crash_the_process():
 
 
 @pytest.mark.parametrize("name", ["stft", "mel", "cqt2019"])
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="issue 10: np.True_ is refused for bool parameters under "
-                   "numpy 2 (its type name is 'bool', not 'bool_')")
 def test_numpy_bool_is_a_bool(name):
     assert get_transform(name)(center=np.True_).config["center"] is True
 
@@ -346,8 +326,9 @@ def _converted(transform: Any, dtype: torch.dtype) -> Any:
     return _CONVERTED[key]
 
 
-@pytest.mark.parametrize("name", NAMES)
-@_xfail("complex input is not refused by any transform (and some float16/bfloat16/1e30 cases)")
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=_xfail("1e30 input gives NaN (inf * 0 in the filterbank product)")) if n in PENDING_1E30
+    else n for n in NAMES])
 def test_the_conformance_property_holds(name):
     cls = get_transform(name)
     check_fuzz_inputs(cls, TINY[name], OPTIONS[cls.core_dims])
@@ -369,7 +350,9 @@ INPUT_FINDINGS = [
 
 
 @pytest.mark.parametrize(
-    ("name", "case"), [pytest.param(n, c, id=f"{n}-{c}", marks=_xfail(f"{n}: {c}: {w}")) for n, c, w in INPUT_FINDINGS]
+    ("name", "case"),
+    [pytest.param(n, c, id=f"{n}-{c}", marks=_xfail(f"{n}: {c}: {w}") if "1e+30" in c else ())
+     for n, c, w in INPUT_FINDINGS],
 )
 def test_input_finding(name, case):
     cls = get_transform(name)
@@ -408,6 +391,6 @@ SPEC_FINDINGS = [
 ]
 
 
-@pytest.mark.parametrize(("spec", "what"), [pytest.param(s, w, id=w[:40], marks=_xfail(w)) for s, w in SPEC_FINDINGS])
+@pytest.mark.parametrize(("spec", "what"), [pytest.param(s, w, id=w[:40]) for s, w in SPEC_FINDINGS])
 def test_spec_finding(spec, what):
     check_spec(spec, seconds=SECONDS, memory=MEMORY)

@@ -342,6 +342,9 @@ def cqt1992_fft(
     torch.Size([1, 84, 44])
     """
     hop_length, n_fft, frames_per_block = schedule.hop_length, schedule.n_fft, schedule.frames_per_block
+    out_dtype = x.dtype
+    if x.dtype == torch.float16 or x.dtype == torch.bfloat16:
+        x = x.float()  # CPU FFTs have no half precision: the block FFTs run in float32
     batch = x.shape[0]
     length = x.shape[-1]
     frames = cqt_frame_count(length, hop_length, center, schedule.width)
@@ -381,4 +384,5 @@ def cqt1992_fft(
         out = strided_conv1d(xp[:, offset:].unsqueeze(1), weight.to(xp.dtype), hop_length)[..., :frames]
         reals.append(out[:, :n])
         imags.append(out[:, n:])
-    return scale_bins(torch.cat(reals, 1), torch.cat(imags, 1), scale)
+    real, imag = scale_bins(torch.cat(reals, 1), torch.cat(imags, 1), scale)
+    return real.to(out_dtype), imag.to(out_dtype)

@@ -49,7 +49,8 @@ def _to_db(
         return _to_db(x.float(), multiplier, ref=ref, amin=amin, top_db=top_db, batched=batched).to(x.dtype)
     dims = _example_dims(x, batched)
     # an amin below the dtype's smallest normal number would round to 0 and give log10(0) = -inf
-    amin = max(amin, torch.finfo(x.dtype).tiny)
+    # (and one above its largest cannot be a clamp bound at all)
+    amin = min(max(amin, torch.finfo(x.dtype).tiny), torch.finfo(x.dtype).max)
     db = multiplier * torch.log10(torch.clamp(x, min=amin))
     if ref == "max":
         peak = torch.amax(x, dim=dims, keepdim=True)

@@ -68,13 +68,16 @@ def stft_conv(x: Tensor, fourier: Tensor, hop_length: int) -> tuple[Tensor, Tens
 def stft_fft(x: Tensor, window: Tensor, n_fft: int, hop_length: int, freq_bins: int) -> Tensor:
     """The frames of :func:`stft_conv` on the FFT grid, by ``torch.stft``: complex ``(N, freq_bins, frames)``.
 
-    ``x`` is the padded signal ``(N, 1, time)``; ``window`` the ``(n_fft,)`` analysis window.
+    ``x`` is the padded signal ``(N, 1, time)``; ``window`` the ``(n_fft,)`` analysis window. Half
+    precision input is transformed in float32 (a complex64 result).
 
     Examples
     --------
     >>> stft_fft(torch.randn(2, 1, 64), torch.hann_window(8), 8, 4, 5).shape
     torch.Size([2, 5, 15])
     """
+    if x.dtype == torch.float16 or x.dtype == torch.bfloat16:  # CPU FFTs have no half precision
+        x, window = x.float(), window.float()
     spec = torch.stft(x.squeeze(1), n_fft, hop_length, window=window, center=False, return_complex=True)
     return spec[:, :freq_bins]
 
@@ -93,21 +96,25 @@ def format_pair(real: Tensor, imag: Tensor, output_format: str) -> Tensor:
         return real.square() + imag.square()
     if output_format == "Phase":
         return phase(real, imag)
+    if real.dtype == torch.float16 or real.dtype == torch.bfloat16:  # no complex bfloat16 (nor a stable half)
+        return torch.complex(real.float(), imag.float())
     return torch.complex(real, imag)
 
 
-def format_complex(spec: Tensor, output_format: str) -> Tensor:
-    """A complex spectrum as ``output_format`` (see :func:`format_pair`).
+def format_complex(spec: Tensor, output_format: str, dtype: torch.dtype | None = None) -> Tensor:
+    """A complex spectrum as ``output_format`` (see :func:`format_pair`); real outputs cast to ``dtype``.
 
     Examples
     --------
     >>> format_complex(torch.tensor([3 + 4j]), "Magnitude")
     tensor([5.])
     """
+    if output_format == "Complex":
+        return spec
     if output_format == "Magnitude":
-        return spec.abs()
-    if output_format == "Power":
-        return power_spectrum(spec)
-    if output_format == "Phase":
-        return phase(spec.real, spec.imag)
-    return spec
+        out = spec.abs()
+    elif output_format == "Power":
+        out = power_spectrum(spec)
+    else:
+        out = phase(spec.real, spec.imag)
+    return out if dtype is None or dtype == out.dtype else out.to(dtype)
