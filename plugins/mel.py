@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from nnaudio_plugins.declarations import (
     DB_PARAMS_POWER,
     DCT_NORM_PARAM,
@@ -210,6 +211,10 @@ class MelSpectrogram(KernelTransform):
         spec = self.stft.compute(x, batch)
         if self.power not in (1.0, 2.0):
             spec = magnitude_power(spec, self.power)
+        # huge input overflows |X|^2 to inf, and inf times the filterbank's zeros is NaN: keep the largest
+        # finite value instead (in place, one cheap pass; not for the magnitude, whose sqrt backward needs it)
+        largest = torch.finfo(spec.dtype).max
+        spec = spec.clamp(max=largest) if self.power == 1.0 else spec.clamp_(max=largest)
         return self.mel_scale.compute(spec, batch)
 
     def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:

@@ -35,13 +35,8 @@ TINY: dict[str, list[dict]] = {
     ],
 }
 
-#: issue 10, still open: 1e30 samples give NaN through the mel filterbank (inf * 0); tracked as a strict
-#: xfail in tests/test_fuzz.py (test_the_conformance_property_holds). Every other transform runs it.
-FUZZ_PENDING_FOR = ("mel", "mfcc")
-
-
 def _skip(name: str) -> tuple[str, ...]:
-    return ("fuzz inputs",) if name in FUZZ_PENDING_FOR else ()
+    return ()  # every property runs on every transform
 
 #: Input length (samples, or frames for spectrogram steps) of the tiny configurations.
 TINY_LENGTH = {1: 512, 2: 8}

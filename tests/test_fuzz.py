@@ -73,15 +73,11 @@ TINY: dict[str, dict[str, Any]] = {
 }
 OPTIONS = {1: CheckOptions(input_length=512), 2: CheckOptions(input_length=8)}
 NAMES = available_transforms()
-#: The one finding still open (issue 10): 1e30 samples overflow the power spectrum and inf * 0 = NaN.
-PENDING_1E30 = ("mel", "mfcc")
 
 # ------------------------------------------------------------------------------------------------
 # known findings (issue 10): (transform regex, message regex, what); each has a regression below
 # ------------------------------------------------------------------------------------------------
-KNOWN: list[tuple[str, str, str]] = [
-    ("mel|mfcc", r"magnitude 1e\+30 .* NaN", "huge finite input gives NaN (inf * 0 in the filterbank product)"),
-]
+KNOWN: list[tuple[str, str, str]] = []
 
 
 #: NNAUDIO_FUZZ_COUNTS=<file>: append "test\tcases\tknown findings" per property run (the report's table).
@@ -326,9 +322,7 @@ def _converted(transform: Any, dtype: torch.dtype) -> Any:
     return _CONVERTED[key]
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=_xfail("1e30 input gives NaN (inf * 0 in the filterbank product)")) if n in PENDING_1E30
-    else n for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_the_conformance_property_holds(name):
     cls = get_transform(name)
     check_fuzz_inputs(cls, TINY[name], OPTIONS[cls.core_dims])
@@ -351,8 +345,7 @@ INPUT_FINDINGS = [
 
 @pytest.mark.parametrize(
     ("name", "case"),
-    [pytest.param(n, c, id=f"{n}-{c}", marks=_xfail(f"{n}: {c}: {w}") if "1e+30" in c else ())
-     for n, c, w in INPUT_FINDINGS],
+    [pytest.param(n, c, id=f"{n}-{c}") for n, c, _what in INPUT_FINDINGS],
 )
 def test_input_finding(name, case):
     cls = get_transform(name)

@@ -51,7 +51,7 @@ def _to_db(
     # an amin below the dtype's smallest normal number would round to 0 and give log10(0) = -inf
     # (and one above its largest cannot be a clamp bound at all)
     amin = min(max(amin, torch.finfo(x.dtype).tiny), torch.finfo(x.dtype).max)
-    db = multiplier * torch.log10(torch.clamp(x, min=amin))
+    db = multiplier * torch.log10(torch.clamp(x, min=amin, max=torch.finfo(x.dtype).max))  # no log10(inf)
     if ref == "max":
         peak = torch.amax(x, dim=dims, keepdim=True)
         db = db - multiplier * torch.log10(torch.clamp(peak, min=amin))
