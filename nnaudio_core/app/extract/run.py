@@ -50,6 +50,11 @@ def decode_job(job: Job, *, sample_rate: float | None, channels: str, dtype: tor
             peak = float(abs(audio.samples).max())
             return Decoded(job, error=f"samples up to {peak:.3g} overflow {dtype} (largest finite value "
                                       f"{torch.finfo(dtype).max:.3g})", seconds=time.perf_counter() - start)
+        peak = float(abs(audio.samples).max()) if audio.samples.size else 0.0
+        if peak > saturation_peak(dtype):
+            return Decoded(job, error=f"non-finite output: input samples up to {peak:.3g} would overflow the "
+                                      f"spectrogram's {dtype} values (samples beyond {saturation_peak(dtype):.3g}; "
+                                      "rescale the audio)", seconds=time.perf_counter() - start)
         meta = {"sample_rate": audio.sample_rate, "source_sample_rate": audio.source_sample_rate,
                 "channels": audio.source_channels, "duration": audio.duration}
         return Decoded(job, tensor, meta, seconds=time.perf_counter() - start)
@@ -210,6 +215,19 @@ class BatchWriter:
         self.report.written += 1
         self.report.audio_seconds += item.meta["duration"]
         self.bar.update(1)
+
+
+def saturation_peak(dtype: torch.dtype) -> float:
+    """Largest sample magnitude whose power spectrum stays finite in ``dtype``: ``sqrt(max) / 2 ** 20``.
+
+    A frame of ``n`` samples of amplitude ``a`` has a power of up to ``(a n) ** 2``: with frames up
+    to 2**20 samples this is the amplitude at which spectrogram values overflow (or, where a
+    transform clamps them, saturate) in ``dtype`` (1.8e13 for float32; half precision pipelines
+    compute their spectra in float32, so float32's limit applies to them).
+    """
+    if dtype in (torch.float16, torch.bfloat16):
+        dtype = torch.float32
+    return float(torch.finfo(dtype).max) ** 0.5 / 2.0**20
 
 
 def _non_finite_reason(clip: torch.Tensor, result: torch.Tensor) -> str:
