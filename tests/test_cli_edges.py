@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_cli import finish  # the shared subprocess helper
 
 from nnaudio_core import build_transform
 from nnaudio_core.app import cli
@@ -49,14 +50,6 @@ def start(*args: str | os.PathLike, env: dict[str, str] | None = None, module: b
                             env={**os.environ, **(env or {})}, cwd=cwd)
 
 
-def finish(proc: subprocess.Popen) -> subprocess.CompletedProcess:
-    try:
-        stdout, stderr = proc.communicate(timeout=180)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        stdout, stderr = proc.communicate()
-        pytest.fail(f"{proc.args} timed out; stderr:\n{stderr}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
 def wav(path: Path, seconds: float = 0.3, freq: float = 440.0, seed: int = 0) -> Path:
