@@ -23,6 +23,7 @@ instead of raising the first.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import copy
 import difflib
 import importlib.resources
@@ -698,7 +699,7 @@ def build_transform(
     if dtype is not None:
         data["dtype"] = _checked_dtype(dtype, _raise)
     target = resolve_device(device if device is not None else data["device"])
-    with budget.memory_budget(budget.current_budget() if memory_budget is _DEFAULT else memory_budget):
+    with contextlib.nullcontext() if memory_budget is _DEFAULT else budget.memory_budget(memory_budget):
         steps = _steps(data["pipeline"], input_kind=data["input"], report=_raise, device=target, dtype=data["dtype"])
     pipeline = Pipeline(steps, input_kind=data["input"])
     pipeline.check_input = data["check_input"]

@@ -1251,15 +1251,19 @@ def check_parameters(transform_cls: Any, case: FuzzCase | Mapping[str, Any], *, 
         case = FuzzCase(dict(case))
     shown = ", ".join(f"{k}={v!r}" for k, v in case.params.items())
     label = f"{getattr(transform_cls, 'name', transform_cls)}({shown})"
+    with _as_finding(f"fuzz parameters: {label}"), limits(seconds=seconds, memory=memory):
+        return _check_parameters(transform_cls, case, label, input_length)
+
+
+@contextmanager
+def _as_finding(what: str) -> Iterator[None]:
+    """Turn any exception but an AssertionError or a KeyboardInterrupt into a finding about ``what``."""
     try:
-        with limits(seconds=seconds, memory=memory):
-            return _check_parameters(transform_cls, case, label, input_length)
-    except AssertionError:
+        yield
+    except (AssertionError, KeyboardInterrupt):
         raise
     except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise AssertionError(f"fuzz parameters: {label} raised {type(exc).__name__}: {str(exc)[:300]}") from exc
+        raise AssertionError(f"{what} raised {type(exc).__name__}: {str(exc)[:300]}") from exc
 
 
 def _check_parameters(cls: Any, case: FuzzCase, label: str, input_length: int) -> KernelTransform | None:
@@ -1424,32 +1428,25 @@ def check_spec(spec: Any, *, seconds: float | None = 20.0, memory: int | None = 
     prop = "fuzz specs"
     shown = repr(spec)
     shown = shown if len(shown) <= 300 else shown[:297] + "..."
-    try:
-        with limits(seconds=seconds, memory=memory):
-            try:
-                pipeline = build_transform(spec, device="cpu")
-            except (ValueError, TypeError) as exc:
-                message = str(exc)
-                # a key is shown as written, or as its repr when it is blank or looks like path syntax
-                keys = ({form for k in spec for form in (str(k), repr(str(k)))} | {"pipeline"}
-                        if isinstance(spec, Mapping) else {"pipeline"})
-                starts = [k for k in keys if k and message.startswith(k) and message[len(k):len(k) + 1] in ":.["]
-                if not starts:
-                    raise AssertionError(f"{prop}: {shown}: the {type(exc).__name__} does not start with a spec path "
-                                         f"(a key of the spec): {message[:300]}") from exc
-                return None
-            x = torch.randn(2, 4096, generator=torch.Generator().manual_seed(0))
-            try:
-                out = pipeline(x.to(pipeline[0].kernel_dtype or torch.float32))
-            except ValueError:
-                return pipeline
-            nans, infs = _nonfinite(out)
-            if nans or infs:
-                raise AssertionError(f"{prop}: {shown}: a random waveform gave {nans} NaN and {infs} inf values")
+    with _as_finding(f"{prop}: {shown}"), limits(seconds=seconds, memory=memory):
+        try:
+            pipeline = build_transform(spec, device="cpu")
+        except (ValueError, TypeError) as exc:
+            message = str(exc)
+            # a key is shown as written, or as its repr when it is blank or looks like path syntax
+            keys = ({form for k in spec for form in (str(k), repr(str(k)))} | {"pipeline"}
+                    if isinstance(spec, Mapping) else {"pipeline"})
+            starts = [k for k in keys if k and message.startswith(k) and message[len(k):len(k) + 1] in ":.["]
+            if not starts:
+                raise AssertionError(f"{prop}: {shown}: the {type(exc).__name__} does not start with a spec path "
+                                     f"(a key of the spec): {message[:300]}") from exc
+            return None
+        x = torch.randn(2, 4096, generator=torch.Generator().manual_seed(0))
+        try:
+            out = pipeline(x.to(pipeline[0].kernel_dtype or torch.float32))
+        except ValueError:
             return pipeline
-    except AssertionError:
-        raise
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise AssertionError(f"{prop}: {shown} raised {type(exc).__name__}: {str(exc)[:300]}") from exc
+        nans, infs = _nonfinite(out)
+        if nans or infs:
+            raise AssertionError(f"{prop}: {shown}: a random waveform gave {nans} NaN and {infs} inf values")
+        return pipeline

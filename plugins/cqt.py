@@ -162,10 +162,14 @@ class _CQTBase(KernelTransform):
         bins, bpo = config["n_bins"], config["bins_per_octave"]
         sizes = {"sr": config["sr"], "fmin": config["fmin"], "n_bins": bins, "bins_per_octave": bpo,
                  "filter_scale": config["filter_scale"]}
-        if self.name == "cqt1992" and (config.get("backend") == "conv" or config["trainable"]):
-            check_memory(2 * 2 * 8 * bins * longest, "time-domain kernels (conv backend)", sizes)
-        else:  # the lowest octave's kernels and their spectra dominate the plan
-            check_memory(6 * 16 * min(bins, bpo) * longest, "kernels of the lowest octave", sizes)
+        check_memory(*self.kernel_bytes(config, longest), sizes)
+
+    def kernel_bytes(self, config: dict[str, Any], longest: float) -> tuple[float, str]:
+        """Bytes the kernels and their plan need at most, and what they are (for the budget message).
+
+        Multirate and block-FFT plans are dominated by the lowest octave's kernels and spectra.
+        """
+        return 6 * 16 * min(config["n_bins"], config["bins_per_octave"]) * longest, "kernels of the lowest octave"
 
     def setup(self) -> None:
         c = self.config
@@ -276,6 +280,11 @@ class CQT1992(_CQTBase):
     name = "cqt1992"
     fast_path = "fft"
     params = (*_common_params(), BACKEND_PARAM)
+
+    def kernel_bytes(self, config: dict[str, Any], longest: float) -> tuple[float, str]:
+        if config["backend"] == "conv" or config["trainable"]:  # every kernel padded to the longest
+            return 2 * 2 * 8 * config["n_bins"] * longest, "time-domain kernels (conv backend)"
+        return super().kernel_bytes(config, longest)
 
     def build_kernels(self) -> dict[str, np.ndarray]:
         kw = self._kernel_kwargs()

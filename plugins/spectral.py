@@ -140,14 +140,13 @@ class MelScale(SpectrogramStep):
 class _ToDB(SpectrogramStep):
     """Decibels with ``top_db`` and ``ref="max"`` per example (all rows of one ``Batch`` example)."""
 
-    #: 10 for power, 20 for amplitude.
-    multiplier: float = 10.0
+    #: The conversion: functional.power_to_db or functional.amplitude_to_db.
+    convert = staticmethod(power_to_db)
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         c = self.config
-        convert = power_to_db if self.multiplier == 10.0 else amplitude_to_db
         grouped = x.reshape([batch.examples, -1] + list(x.shape[1:]))
-        db = convert(grouped, ref=c["ref"], amin=c["amin"], top_db=c["top_db"], batched=True)
+        db = self.convert(grouped, ref=c["ref"], amin=c["amin"], top_db=c["top_db"], batched=True)
         return db.reshape(x.shape)
 
     def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
@@ -187,7 +186,7 @@ class PowerToDB(_ToDB):
     name = "power_to_db"
     input_kinds = frozenset({POWER})
     params = DB_PARAMS_POWER
-    multiplier = 10.0
+    convert = staticmethod(power_to_db)
 
 
 class AmplitudeToDB(_ToDB):
@@ -218,7 +217,7 @@ class AmplitudeToDB(_ToDB):
     name = "amplitude_to_db"
     input_kinds = frozenset({MAGNITUDE})
     params = DB_PARAMS_AMPLITUDE
-    multiplier = 20.0
+    convert = staticmethod(amplitude_to_db)
 
 
 class DCT(SpectrogramStep):
