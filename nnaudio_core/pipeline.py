@@ -48,6 +48,9 @@ class Pipeline(nn.Module):
     torch.Size([3, 2, 129, 17])
     """
 
+    #: Python-side metadata, kept out of TorchScript compilation.
+    __jit_unused_properties__ = ["check_input", "device", "dtype", "output_kind"]
+
     def __init__(self, steps: Sequence[KernelTransform], *, input_kind: str = WAVEFORM) -> None:
         super().__init__()
         if not steps:

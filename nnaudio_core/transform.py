@@ -413,7 +413,7 @@ class KernelTransform(nn.Module):
         if x.numel() == 0:
             raise ValueError(f"{self.name}: input of shape {tuple(x.shape)} is empty")
         kernel_dtype = self.kernel_dtype
-        if kernel_dtype is not None and x.is_floating_point() and x.dtype != kernel_dtype:
+        if kernel_dtype is not None and x.is_floating_point() and x.dtype != kernel_dtype and not _autocasting(x):
             raise ValueError(
                 f"{self.name}: input dtype {x.dtype} differs from the transform's {kernel_dtype}; "
                 f"call .to({x.dtype}) on the transform (kernels are rebuilt exactly) or cast the input"
@@ -509,6 +509,29 @@ class KernelTransform(nn.Module):
             spec["input"] = next(k for k in ALL_KINDS if k in self.input_kinds)
         return spec
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """Pickle a registered transform as its name, config and trainable state (not its frozen kernels).
+
+        ``torch.save(transform)`` then holds only plain values and tensors, so ``torch.load`` with
+        the default ``weights_only=True`` reads it back (after ``import nnaudio_core``), and the
+        file does not carry kernels that the configuration rebuilds. Unregistered subclasses
+        pickle as any module.
+        """
+        from .registry import REGISTRY  # the registry imports this module
+
+        try:
+            registered = REGISTRY.entry(self.name).cls is type(self)
+        except Exception:
+            registered = False
+        if not registered:
+            return super().__reduce_ex__(protocol)
+        dtype = self.kernel_dtype or torch.get_default_dtype()
+        devices = [t.device for t in (*self.parameters(), *self.buffers())]
+        fixed = [name for name, p in self.named_parameters() if not p.requires_grad]
+        state = {"dtype": str(dtype).removeprefix("torch."), "device": str(devices[0]) if devices else "cpu",
+                 "training": self.training, "check_input": self.check_input, "no_grad": fixed}
+        return (rebuild_transform, (self.name, self.get_config(), dict(self.state_dict()), state))
+
     def extra_repr(self) -> str:
         defaults = {p.name: p.default for p in self.params}
         shown = [
@@ -522,6 +545,35 @@ class KernelTransform(nn.Module):
 
 
 KernelTransform.__jit_unused_properties__ = _property_names(KernelTransform)
+
+
+def rebuild_transform(name: str, config: dict[str, Any], state: dict[str, Tensor], settings: dict[str, Any]) -> Any:
+    """Rebuild a pickled transform (see ``KernelTransform.__reduce_ex__``): registered name → same module.
+
+    Examples
+    --------
+    >>> import io
+    >>> from nnaudio_core import get_transform
+    >>> buffer = io.BytesIO()
+    >>> torch.save(get_transform("dct")(n_bands=8, n_coefficients=4), buffer)
+    >>> _ = buffer.seek(0)
+    >>> torch.load(buffer, weights_only=True)
+    DCT(n_bands=8, n_coefficients=4)
+    """
+    from .registry import get_transform
+
+    transform = get_transform(name)(**config)
+    transform = transform.to(device=settings["device"], dtype=getattr(torch, settings["dtype"]))
+    transform.load_state_dict(state)
+    transform.train(settings["training"])
+    transform.check_input = settings["check_input"]
+    for parameter_name in settings["no_grad"]:
+        transform.get_parameter(parameter_name).requires_grad_(False)
+    return transform
+
+
+if hasattr(torch.serialization, "add_safe_globals"):  # torch >= 2.4: torch.load(weights_only=True) may call it
+    torch.serialization.add_safe_globals([rebuild_transform])
 
 
 class ConvTransform(KernelTransform):
@@ -598,6 +650,15 @@ class SpectrogramStep(KernelTransform):
         upstream = self.check_upstream(upstream)
         base = upstream if upstream is not None else SignalInfo(kind, axes=("freq", "frames"))
         return base.with_(kind=kind, **changes)
+
+
+def _autocasting(x: Tensor) -> bool:
+    """Whether autocast is on for ``x``'s device (then the ops cast the kernels and the input themselves)."""
+    device = x.device.type
+    try:
+        return bool(torch.is_autocast_enabled(device))
+    except TypeError:  # torch < 2.4: no device argument
+        return bool(torch.is_autocast_cpu_enabled() if device == "cpu" else torch.is_autocast_enabled())
 
 
 def _axes_of(kind: str) -> tuple[str, ...]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from nnaudio_core import hookimpl
 from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
+from nnaudio_core.functional.complex import exporting
 from nnaudio_core.functional.stft import OUTPUT_FORMATS, format_complex, format_pair, pad_frames, stft_conv, stft_fft
 from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kernels, stft_window
 from nnaudio_core.kernels.windows import window_problem
@@ -191,6 +193,9 @@ class STFT(ConvTransform):
         # resolves hasattr when it compiles, so a scripted module holds only the path it uses)
         if hasattr(self, "window"):
             spec = stft_fft(padded, self.window, self.n_fft, self.hop_length, self.freq_bins)
+            if exporting():  # ONNX has no complex tensors: the same values from the real and imaginary parts
+                parts = torch.view_as_real(spec).to(self.window.dtype)
+                return format_pair(parts[..., 0], parts[..., 1], self.output_format)
             return format_complex(spec, self.output_format, self.window.dtype)
         real, imag = stft_conv(padded, self.fourier, self.hop_length)
         return format_pair(real, imag, self.output_format)

@@ -35,8 +35,32 @@ TINY: dict[str, list[dict]] = {
     ],
 }
 
-def _skip(name: str) -> tuple[str, ...]:
-    return ()  # every property runs on every transform
+#: Deployment properties a transform does not have yet (issue 11), each with the reason; the test
+#: below checks that they still fail, so a fix shows up as a failure until its entry is removed.
+#: Keys: (transform name, backend in use or None for any).
+KNOWN_GAPS: dict[tuple[str, str | None], dict[str, str]] = {
+    ("cqt1992", None): {"torch.export": "frame and padding arithmetic guards on time mod hop"},
+    ("cqt1992", "fft"): {"onnx": "the fft path's complex block products have no ONNX lowering"},
+    ("cqt2019", None): {"torch.export": "frame and padding arithmetic guards on time mod hop"},
+}
+
+
+#: The slow deployment properties (seconds each). They check the trainable twin of a frozen
+#: configuration themselves, and backend "auto" is one of the explicit backends, so in this matrix
+#: they run on the frozen explicit-backend variants only (every path is still covered).
+HEAVY = ("torch.compile", "torch.export", "onnx")
+
+
+def _skip(name: str, params: dict | None = None) -> tuple[str, ...]:
+    backend = None
+    skip: dict[str, str] = {}
+    if params is not None:
+        transform = get_transform(name)(**params)
+        backend = transform.backend if "backend" in transform.config else None
+        if params.get("trainable") or params.get("backend") == "auto":
+            skip.update(dict.fromkeys(HEAVY, "covered by the frozen explicit-backend variant"))
+    skip.update({**KNOWN_GAPS.get((name, None), {}), **KNOWN_GAPS.get((name, backend), {})})
+    return tuple(skip)
 
 #: Input length (samples, or frames for spectrogram steps) of the tiny configurations.
 TINY_LENGTH = {1: 512, 2: 8}
@@ -82,8 +106,9 @@ def test_registered_transform_conforms(name, params, gradcheck):
     if params is None:
         pytest.fail(f"{name} is registered but has no TINY params in test_conformance.py; add a tiny configuration")
     cls = get_transform(name)
-    options = CheckOptions(input_length=TINY_LENGTH[cls.core_dims], gradcheck=gradcheck)
-    check_transform(cls, options=options, skip=_skip(name), **params)
+    # aot_eager: the same graph capture as inductor without code generation (inductor runs in test_deploy.py)
+    options = CheckOptions(input_length=TINY_LENGTH[cls.core_dims], gradcheck=gradcheck, compile_backend="aot_eager")
+    check_transform(cls, options=options, skip=_skip(name, params), **params)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -91,7 +116,10 @@ def test_registered_transform_conforms(name, params, gradcheck):
 # ------------------------------------------------------------------------------------------------
 #: Bundled specs are full size (n_fft 2048, 84 CQT bins from 32.7 Hz): short inputs, and no
 #: gradcheck (thousands of evaluations of a full-size transform); every other property runs.
-SPEC_OPTIONS = {1: CheckOptions(input_length=4096, gradcheck=False), 2: CheckOptions(input_length=6, gradcheck=False)}
+SPEC_OPTIONS = {
+    1: CheckOptions(input_length=4096, gradcheck=False, compile_backend="aot_eager"),
+    2: CheckOptions(input_length=6, gradcheck=False, compile_backend="aot_eager"),
+}
 
 
 def _spec_steps() -> list:
@@ -105,7 +133,8 @@ def _spec_steps() -> list:
 @pytest.mark.parametrize(("spec", "index"), _spec_steps())
 def test_bundled_spec_step_conforms(spec, index):
     step = build_transform(spec, device="cpu")[index]
-    check_module(step, options=SPEC_OPTIONS[step.core_dims], skip=_skip(step.name))
+    # the slow deployment properties of whole bundled specs run in test_deploy.py
+    check_module(step, options=SPEC_OPTIONS[step.core_dims], skip=_skip(step.name, step.get_config()) + HEAVY)
 
 
 def test_a_registered_transform_without_tiny_params_fails_the_suite():
@@ -116,3 +145,20 @@ def test_a_registered_transform_without_tiny_params_fails_the_suite():
         assert len(missing) == 1
         with pytest.raises(pytest.fail.Exception, match="suite_smooth is registered but has no TINY params"):
             test_registered_transform_conforms(*missing[0].values)
+
+
+@pytest.mark.parametrize(("key", "prop"), [(key, prop) for key, gaps in KNOWN_GAPS.items() for prop in gaps],
+                         ids=lambda v: "-".join(str(p) for p in v) if isinstance(v, tuple) else str(v))
+def test_known_gaps_still_fail(key, prop):
+    """A known gap that starts passing must leave KNOWN_GAPS (so the suite then holds the transform to it)."""
+    from nnaudio_core.testing import PROPERTIES
+
+    name, backend = key
+    params = {k: v for k, v in TINY[name][0].items() if k != "gradcheck"}
+    if backend is not None:
+        params["backend"] = backend
+    cls = get_transform(name)
+    options = CheckOptions(input_length=TINY_LENGTH[cls.core_dims], compile_backend="aot_eager")
+    with pytest.raises(AssertionError, match=prop):
+        PROPERTIES[prop](cls, params, options)
+

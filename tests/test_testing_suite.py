@@ -23,7 +23,7 @@ from nnaudio_core.testing import (
     check_transform,
     plugin_registered,
 )
-from nnaudio_core.transform import TRAINABLE_PARAM
+from nnaudio_core.transform import TRAINABLE_PARAM, Batch
 
 DISTS = Path(__file__).parent / "plugin_dists"
 OPTIONS = CheckOptions(input_length=64)
@@ -40,9 +40,11 @@ class Smooth(ConvTransform):
         window = np.hanning(taps + 2)[1:-1]
         return {"kernel": (window / window.sum())[None, None, :]}
 
+    def setup(self):
+        self.taps: int = self.config["taps"]  # compute (scripted) reads plain attributes, not the config
+
     def pad(self, x):
-        taps = self.config["taps"]
-        return F.pad(x.unsqueeze(1), (taps // 2, (taps - 1) // 2))
+        return F.pad(x.unsqueeze(1), (self.taps // 2, (self.taps - 1) // 2))
 
     def analyse(self, x):
         return F.conv1d(x, self.kernel).squeeze(1)
@@ -68,11 +70,12 @@ class CountsCalls(Smooth):
     name = "suite_counts_calls"
 
     def setup(self):
+        super().setup()
         self.calls = 0
 
-    def compute(self, x, batch):
+    def compute(self, x: torch.Tensor, batch: Batch) -> torch.Tensor:
         self.calls += 1
-        return super().compute(x, batch)
+        return self.post_process(self.analyse(self.pad(x)))  # (TorchScript has no super())
 
 
 class MutatesBuffer(Smooth):
@@ -91,6 +94,7 @@ class Float32Copy(Smooth):
     name = "suite_float32_copy"
 
     def setup(self):
+        super().setup()
         self.gain = torch.tensor(1.0 / 3.0)
 
     def post_process(self, y):

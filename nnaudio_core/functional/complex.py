@@ -10,7 +10,24 @@ from torch import Tensor
 
 from .dtypes import dtype_tiny, is_half
 
-__all__ = ["magnitude", "phase"]
+__all__ = ["exporting", "magnitude", "phase"]
+
+
+def exporting() -> bool:
+    """Whether the code runs under ``torch.export`` (and so ``torch.onnx.export(dynamo=True)``).
+
+    ONNX has no complex tensors: paths that hold a complex intermediate switch to real and
+    imaginary parts while exporting (the same values). ``False`` in eager mode and TorchScript.
+
+    Examples
+    --------
+    >>> exporting()
+    False
+    """
+    if not torch.jit.is_scripting():
+        if torch.compiler.is_exporting():
+            return True
+    return False
 
 
 def magnitude(real: Tensor, imag: Tensor) -> Tensor:

@@ -43,7 +43,7 @@ def strided_conv1d(x: Tensor, weight: Tensor, stride: int, min_work: int = POLYP
     >>> torch.allclose(strided_conv1d(x, w, 16), F.conv1d(x, w, stride=16), atol=1e-5)
     True
     """
-    batch, length = x.shape[0], x.shape[-1]
+    length = x.shape[-1]
     channels, width = weight.shape[0], weight.shape[-1]
     if length < width:
         raise ValueError(f"strided_conv1d: input of {length} samples is shorter than the kernels ({width})")
@@ -54,7 +54,9 @@ def strided_conv1d(x: Tensor, weight: Tensor, stride: int, min_work: int = POLYP
     needed = (frames - 1 + rows) * stride
     if rows * stride != width:
         weight = F.pad(weight, [0, rows * stride - width])
-    signal = x[:, 0, :needed] if length >= needed else F.pad(x[:, 0], [0, needed - length])
-    signal = signal.reshape(batch, frames - 1 + rows, stride).transpose(1, 2)
+    # exactly `needed` samples: a negative pad crops (one op, no branch on the length, so torch.export
+    # and torch.compile keep the time dimension dynamic)
+    signal = F.pad(x[:, 0], [0, needed - length])
+    signal = signal.unfold(-1, stride, stride).transpose(1, 2)  # (batch, stride, frames - 1 + rows)
     kernels = weight.reshape(channels, rows, stride).transpose(1, 2)
     return F.conv1d(signal, kernels)

@@ -79,7 +79,7 @@ def stft_fft(x: Tensor, window: Tensor, n_fft: int, hop_length: int, freq_bins: 
     if x.dtype == torch.float16 or x.dtype == torch.bfloat16:  # CPU FFTs have no half precision
         x, window = x.float(), window.float()
     spec = torch.stft(x.squeeze(1), n_fft, hop_length, window=window, center=False, return_complex=True)
-    return spec[:, :freq_bins]
+    return spec if freq_bins == spec.shape[1] else spec[:, :freq_bins]
 
 
 def format_pair(real: Tensor, imag: Tensor, output_format: str) -> Tensor:

@@ -1,11 +1,12 @@
 """linear_bands: average a power or magnitude spectrogram over equal-width frequency bands."""
 
 import numpy as np
+from torch import Tensor
 
 from nnaudio_core import SpectrogramStep, hookimpl, kinds
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.params import Param
-from nnaudio_core.transform import TRAINABLE_PARAM
+from nnaudio_core.transform import TRAINABLE_PARAM, Batch
 
 
 class LinearBands(SpectrogramStep):
@@ -42,7 +43,7 @@ class LinearBands(SpectrogramStep):
     def expected_rows(self):                           # checked on every input and in specs
         return self.config["n_fft"] // 2 + 1
 
-    def compute(self, x, batch):                       # x: (N, freq, frames), leading dims folded
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:  # (N, freq, frames); TorchScript: annotate
         return self.weights @ x
 
     def output_info(self, upstream=None):              # what comes out, for specs, the CLI, plots

@@ -43,6 +43,8 @@ fuzz inputs
     A fixed handful of awkward inputs (bool, integer and complex dtypes; 0-size, 4-D and
     one-element inputs; zeros, huge and NaN values; strided and transposed views; half precision)
     give a ``ValueError`` with a message or a finite output of the documented shape.
+torchscript, trace, torch.compile, torch.export, onnx, half precision, autocast, serialisation, distributed kernels
+    The deployment properties, documented in :mod:`nnaudio_core.testing.deploy` and docs/deployment.md.
 
 Beyond the properties, :func:`check_parameters`, :func:`fuzz_parameters` and :func:`check_spec`
 fuzz construction and specs with hypothesis strategies (:func:`parameter_cases`,
@@ -51,8 +53,9 @@ fuzz construction and specs with hypothesis strategies (:func:`parameter_cases`,
 Examples
 --------
 >>> from nnaudio_core import get_transform
->>> check_transform(get_transform("dct"), n_bands=8, n_coefficients=4)
-('batch consistency', 'stateless forward', 'float64', ..., 'input errors', 'fuzz inputs')
+>>> fast = CheckOptions(compile_backend="aot_eager")
+>>> check_transform(get_transform("dct"), n_bands=8, n_coefficients=4, options=fast)
+('batch consistency', 'stateless forward', 'float64', ..., 'fuzz inputs', 'torchscript', ..., 'distributed kernels')
 """
 
 from __future__ import annotations
@@ -72,12 +75,12 @@ import torch
 import yaml
 from torch import Tensor, nn
 
-from .errors import PluginError
-from .hookspecs import hookimpl
-from .kinds import DECIBELS, WAVEFORM
-from .registry import REGISTRY, Registry, get_transform
-from .spec import build_transform
-from .transform import KernelTransform
+from ..errors import PluginError
+from ..hookspecs import hookimpl
+from ..kinds import DECIBELS, WAVEFORM
+from ..registry import REGISTRY, Registry, get_transform
+from ..spec import build_transform
+from ..transform import KernelTransform
 
 __all__ = [
     "PROPERTIES",
@@ -103,6 +106,15 @@ __all__ = [
     "check_state_dict_round_trip",
     "check_stateless_forward",
     "check_trainable_gradients",
+    "check_autocast",
+    "check_distributed_kernels",
+    "check_half_precision",
+    "check_onnx",
+    "check_serialisation",
+    "check_torch_compile",
+    "check_torch_export",
+    "check_torchscript",
+    "check_trace",
     "check_transform",
     "plugin_registered",
     "run_input_case",
@@ -130,6 +142,10 @@ class CheckOptions:
         Float32 agreement, relative to the output scale (its largest absolute value).
     batch, channels : int
         Leading dims of the batched example inputs (different, so a transposition shows).
+    compile_backend : str
+        ``torch.compile`` backend of the ``torch.compile`` property: ``"inductor"`` (the default,
+        what users run) or ``"aot_eager"`` (the same graph capture and autograd tracing without
+        code generation, much faster for large test matrices).
     """
 
     input_length: int | None = None
@@ -138,6 +154,7 @@ class CheckOptions:
     rtol: float = 1e-5
     batch: int = 3
     channels: int = 2
+    compile_backend: str = "inductor"
 
 
 PropertyCheck = Callable[[Factory, Mapping[str, Any], CheckOptions], None]
@@ -1450,3 +1467,17 @@ def check_spec(spec: Any, *, seconds: float | None = 20.0, memory: int | None = 
         if nans or infs:
             raise AssertionError(f"{prop}: {shown}: a random waveform gave {nans} NaN and {infs} inf values")
         return pipeline
+
+
+# the deployment properties (TorchScript, compile, export, ONNX, half precision, ...) register themselves
+from .deploy import (  # noqa: E402
+    check_autocast,
+    check_distributed_kernels,
+    check_half_precision,
+    check_onnx,
+    check_serialisation,
+    check_torch_compile,
+    check_torch_export,
+    check_torchscript,
+    check_trace,
+)
