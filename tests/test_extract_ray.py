@@ -227,3 +227,26 @@ def test_ray_option_values_are_checked(capsys):
                              (RayOptions(workers=0), "workers=0 is not allowed")):
         with pytest.raises(ExtractError, match=message):
             options.check()
+
+
+def test_decoding_in_separate_tasks_gives_the_same_outputs(ray_session, tmp_path):
+    """The GPU workers' layout (decoding in CPU tasks ahead of the workers), here with a CPU worker."""
+    import ray
+
+    from nnaudio_core.app.extract.plan import plan_jobs
+    from nnaudio_core.app.extract.ray_engine import build_dataset
+
+    root = tmp_path / "in"
+    mixed_corpus(root)
+    pipeline = build_transform(SPEC, device="cpu")
+    run_extract(pipeline, root, tmp_path / "local", batch_size=2, progress=False, on_failure=collect({}))
+    jobs, _ = plan_jobs(root, tmp_path / "ray")
+    dataset = build_dataset(ray, jobs, pipeline, sample_rate=SR, channels="mono", batch_size=2, workers=1,
+                            num_gpus_per_worker=0, decode_in_tasks=True)
+    rows = {row["input_rel"]: row for row in dataset.iter_rows()}
+    assert sorted(rows) == sorted(job.input_rel for job in jobs)
+    assert rows["a/corrupt.wav"]["error"].startswith("cannot decode") and not rows["a/corrupt.wav"]["entry"]
+    local = {e["input"]: e for e in manifest(tmp_path / "local")}
+    assert {name: json.loads(row["entry"]) for name, row in rows.items() if row["entry"]} == local
+    for name, array in outputs(tmp_path / "local").items():
+        np.testing.assert_allclose(np.load(tmp_path / "ray" / name), array, **TOL, err_msg=name)

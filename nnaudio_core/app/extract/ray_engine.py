@@ -4,9 +4,9 @@ The driver (the ``nnaudio`` process) plans exactly as the local engine does
 (:func:`~nnaudio_core.app.extract.plan.plan_extract`: settings check, stale temporaries removed,
 manifest reconciled, finished outputs skipped), then hands the jobs left to a Ray Data pipeline:
 
-1. **list**: one row per job (absolute input and output paths, so that any node can reach them on
-   a shared filesystem);
-2. **decode** (:class:`DecodeRow`, CPU tasks): :func:`~nnaudio_core.app.extract.run.decode_job`,
+1. **list**: one row per ``batch_size`` jobs (absolute input and output paths, so that any node
+   can reach them on a shared filesystem), a few such rows per block;
+2. **decode** (:class:`DecodeGroup`, on CPU): :func:`~nnaudio_core.app.extract.run.decode_job`,
    the local engine's read, mix, resample and sample checks;
 3. **batch + transform + write** (:class:`TransformWorker`, an actor pool; one GPU share each with
    ``num_gpus_per_worker``): each worker builds the pipeline once, from the driver's
@@ -16,8 +16,9 @@ manifest reconciled, finished outputs skipped), then hands the jobs left to a Ra
 4. the driver streams the workers' results back, appends the manifest entries (the manifest has one
    writer) and tallies the :class:`~nnaudio_core.app.extract.report.ExtractReport`.
 
-On CPU-only runs Ray Data fuses steps 2 and 3 into the same worker processes (nothing decoded is
-copied between processes); with GPU workers the decoding stays on CPU tasks.
+On CPU the transform workers decode their own batches (steps 2 and 3 in one process: nothing
+decoded is copied between processes); with GPU workers decoding runs in CPU tasks and the decoded
+clips reach the GPU workers through Ray's object store. Each transform worker reserves one CPU.
 
 Killing the driver at any moment loses nothing and corrupts nothing: an output exists only once
 whole (the workers write temporaries renamed into place), and an output written by a worker whose
@@ -29,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import sys
 import time
 from collections.abc import Callable
@@ -47,6 +49,8 @@ from .run import BatchWriter, Decoded, decode_job
 
 RAY_EXTRA = "ray"
 RAY_INSTALL_HINT = 'pip install "nnaudio-core[ray]"'
+#: Batches of jobs per Ray Data block, at most (a block's decoded audio is held in memory at once).
+GROUPS_PER_BLOCK = 4
 
 
 class MissingRayError(MissingExtraError):
@@ -130,18 +134,12 @@ def _dtype(name: str) -> torch.dtype:
     return dtype
 
 
-def _to_wire(tensor: torch.Tensor) -> np.ndarray:
-    """Samples as numpy for Ray's object store, bit for bit (bfloat16, which numpy lacks, as int16 bits)."""
-    return tensor.view(torch.int16).numpy() if tensor.dtype == torch.bfloat16 else tensor.numpy()
+class DecodeGroup:
+    """Ray Data ``map`` function: a row of jobs (one batch's worth) → the row of their decoded clips.
 
-
-def _from_wire(array: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
-    tensor = torch.from_numpy(np.ascontiguousarray(array))
-    return tensor.view(torch.bfloat16) if dtype == torch.bfloat16 else tensor
-
-
-class DecodeRow:
-    """Ray Data ``map`` function: one job row → the row with its decoded ``samples`` (or its ``error``).
+    The decoded clips (:class:`~nnaudio_core.app.extract.run.Decoded`: job, samples as a tensor of
+    the pipeline's dtype or the error, audio metadata, seconds) travel pickled in the ``decoded``
+    column, bit for bit whatever the dtype.
 
     Parameters
     ----------
@@ -156,16 +154,11 @@ class DecodeRow:
     def __init__(self, sample_rate: float | None, channels: str, dtype: str) -> None:
         self.sample_rate, self.channels, self.dtype = sample_rate, channels, dtype
 
-    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, group: dict[str, Any]) -> dict[str, Any]:
         dtype = _dtype(self.dtype)
-        item = decode_job(_row_job(row), sample_rate=self.sample_rate, channels=self.channels, dtype=dtype)
-        if item.tensor is None:  # an empty array of the same rank keeps the column's type uniform
-            wire_dtype = _to_wire(torch.zeros(0, dtype=dtype)).dtype
-            samples = np.zeros((0,) if self.channels == "mono" else (0, 0), dtype=wire_dtype)
-        else:
-            samples = _to_wire(item.tensor)
-        return {**{k: row[k] for k in ("source", "input_rel", "output", "output_rel")}, "samples": samples,
-                "meta": json.dumps(item.meta), "error": item.error or "", "decode": item.seconds}
+        decoded = [decode_job(_row_job(row), sample_rate=self.sample_rate, channels=self.channels, dtype=dtype)
+                   for row in json.loads(group["jobs"])]
+        return {"decoded": pickle.dumps(decoded, protocol=pickle.HIGHEST_PROTOCOL)}
 
 
 class _Entries:
@@ -196,12 +189,16 @@ class TransformWorker:
         plugin registry, so the plugins must be installed on every node).
     device : str
         Where this worker runs the pipeline (``"cuda"`` when it was given a GPU share).
+    decode : DecodeGroup, optional
+        Given: the batches are rows of jobs, decoded here first (CPU workers); ``None``: they are
+        rows already decoded by :class:`DecodeGroup` tasks (GPU workers).
     """
 
-    def __init__(self, config: dict[str, Any], device: str) -> None:
+    def __init__(self, config: dict[str, Any], device: str, decode: DecodeGroup | None = None) -> None:
         from ...spec import build_transform
 
         self.pipeline = build_transform(config, device=device)
+        self.decode = decode
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list[Any]]:
         report = ExtractReport("", "", "")
@@ -209,21 +206,21 @@ class TransformWorker:
         failures: dict[str, str] = {}
         writer = BatchWriter(self.pipeline, entries, report, _NoBar(),  # type: ignore[arg-type]
                              on_failure=lambda name, reason: failures.setdefault(name, reason))
-        rows = len(batch["input_rel"])
-        for i in range(rows):
-            row = {k: batch[k][i] for k in ("source", "input_rel", "output", "output_rel")}
-            error = str(batch["error"][i])
-            item = Decoded(_row_job(row), None if error else _from_wire(batch["samples"][i], self.pipeline.dtype),
-                           json.loads(str(batch["meta"][i])), error or None, float(batch["decode"][i]))
+        if self.decode is not None:
+            blobs = [self.decode({"jobs": jobs})["decoded"] for jobs in batch["jobs"]]
+        else:
+            blobs = list(batch["decoded"])
+        items: list[Decoded] = [item for blob in blobs for item in pickle.loads(blob)]
+        for item in items:
             writer.take(item)
         writer.flush()
-        names = [str(n) for n in batch["input_rel"]]
-        first = [1.0] + [0.0] * (rows - 1)  # the batch's timings ride on its first row
+        names = [item.job.input_rel for item in items]
+        first = [1.0] + [0.0] * (len(items) - 1)  # the batch's timings ride on its first row
         return {"input_rel": names,
                 "entry": [json.dumps(entries.entries[n]) if n in entries.entries else "" for n in names],
                 "error": [failures.get(n, "" if n in entries.entries else "no output (lost by the worker)")
                           for n in names],
-                "decode": [float(t) for t in batch["decode"]],
+                "decode": [item.seconds for item in items],
                 "transform": [f * report.transform for f in first], "write": [f * report.write for f in first],
                 "batches": [int(f * report.batches) for f in first]}
 
@@ -250,28 +247,43 @@ def transform_workers(ray: Any, options: RayOptions) -> int:
         if gpus < options.num_gpus_per_worker:
             raise ExtractError(f"num_gpus_per_worker={options.num_gpus_per_worker:g} but the Ray cluster has "
                                f"{gpus:g} GPUs; pass 0 to transform on CPU")
-        return max(1, int(gpus // options.num_gpus_per_worker))
+        cpus = int(resources.get("CPU", 0.0))
+        if cpus < 2:
+            raise ExtractError(f"GPU workers need a CPU each and decoding at least one more, but the Ray cluster has "
+                               f"{cpus} CPUs")
+        return max(1, min(int(gpus // options.num_gpus_per_worker), cpus - 1))
     return max(1, int(resources.get("CPU", 1.0)))
 
 
 def build_dataset(ray: Any, jobs: list[Job], pipeline: Any, *, sample_rate: float | None, channels: str,
-                  batch_size: int, workers: int, num_gpus_per_worker: float) -> Any:
-    """The Ray Data pipeline: job rows → decode → batches of ``batch_size`` → transform and write."""
+                  batch_size: int, workers: int, num_gpus_per_worker: float,
+                  decode_in_tasks: bool | None = None) -> Any:
+    """The Ray Data pipeline: rows of ``batch_size`` jobs → decoded → transformed and written → results.
+
+    ``decode_in_tasks`` (default: when ``num_gpus_per_worker > 0``) decodes in CPU tasks ahead of
+    the transform workers instead of in them; the cluster then needs a CPU beyond the workers' own.
+    """
     data = ray.data
     context = data.DataContext.get_current()
     context.enable_progress_bars = False  # the driver shows its own bar, counting files
     logging.getLogger("ray.data").setLevel(logging.WARNING)
-    rows = [_job_row(job) for job in jobs]
-    blocks = max(1, min(len(rows), 4 * workers, -(-len(rows) // max(1, batch_size))))
-    dataset = data.from_items(rows, override_num_blocks=blocks)
-    dataset = dataset.map(DecodeRow(sample_rate, channels, str(pipeline.dtype).replace("torch.", "")), num_cpus=1)
+    # one row per batch of jobs, a few rows per block: small blocks in memory, enough to keep every
+    # worker busy; each row is one transform batch
+    groups = [json.dumps([_job_row(job) for job in jobs[i : i + batch_size]]) for i in range(0, len(jobs), batch_size)]
+    per_block = max(1, min(GROUPS_PER_BLOCK, -(-len(groups) // (2 * workers))))
+    blocks = -(-len(groups) // per_block)
+    dataset = data.from_items([{"jobs": g} for g in groups], override_num_blocks=blocks)
+    decode = DecodeGroup(sample_rate, channels, str(pipeline.dtype).replace("torch.", ""))
+    config = pipeline.get_config()
     device = "cuda" if num_gpus_per_worker > 0 else "cpu"
     resources: dict[str, Any] = {"num_gpus": num_gpus_per_worker} if num_gpus_per_worker > 0 else {}
-    return dataset.map_batches(
-        TransformWorker, fn_constructor_kwargs={"config": pipeline.get_config(), "device": device},
-        batch_size=batch_size, batch_format="numpy", compute=data.ActorPoolStrategy(min_size=1, max_size=workers),
-        num_cpus=1, **resources)
-
+    if decode_in_tasks if decode_in_tasks is not None else num_gpus_per_worker > 0:
+        dataset = dataset.map(decode, num_cpus=1)  # decoding in CPU tasks, ahead of the (GPU) workers
+        kwargs: dict[str, Any] = {"config": config, "device": device}
+    else:  # each worker decodes its own batches: nothing decoded is copied between processes
+        kwargs = {"config": config, "device": device, "decode": decode}
+    return dataset.map_batches(TransformWorker, fn_constructor_kwargs=kwargs, batch_size=1, batch_format="numpy",
+                               compute=data.ActorPoolStrategy(size=min(workers, blocks)), num_cpus=1, **resources)
 
 def run_extract_ray(
     pipeline: Any,
