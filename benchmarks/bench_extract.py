@@ -14,10 +14,10 @@ command reports:
 
 With ``--engines local ray`` (the default when ray is installed) the same folder also goes through
 ``--engine ray`` (a local Ray instance of ``--ray-cpus`` CPUs started by the command, one transform
-worker per CPU), and a second, smaller folder of ``--small-files`` clips through both engines gives
-the cost of Ray as a line: *fixed* seconds (starting Ray and its workers: the intercept) plus *per
-file* milliseconds (the slope between the two folder sizes), and the *overhead per file* Ray adds
-to the local engine's slope.
+worker per CPU). Ray's cost is split into its *start-up* (seconds until the first result: starting
+Ray, each worker importing torch and building the pipeline) and its *steady* cost per file after
+that; the *overhead per file* is that steady cost minus the local engine's (with as many threads as
+Ray has CPUs).
 
 Writes markdown tables to stdout and to ``benchmarks/results/extract.md``.
 
@@ -25,7 +25,7 @@ Usage::
 
     python benchmarks/bench_extract.py [--spec mel] [--files 200] [--seconds 10] [--workers 1 2 4]
                                        [--batch-size 8] [--format flac] [--repeat 3] [--data bench-out/extract-audio]
-                                       [--engines local ray] [--ray-cpus 2] [--small-files 20]
+                                       [--engines local ray] [--ray-cpus 2]
 """
 
 from __future__ import annotations
@@ -129,35 +129,29 @@ def table(rows: list[dict], *, spec: str, files: int, seconds: float, fmt: str, 
     return "\n".join(lines) + "\n"
 
 
-def cost_line(small: dict, large: dict) -> tuple[float, float]:
-    """(fixed seconds, seconds per file) of the line through two runs of different folder sizes."""
-    per_file = (large["wall"] - small["wall"]) / (large["written"] - small["written"])
-    return small["wall"] - per_file * small["written"], per_file
-
-
-def overhead_table(runs: dict[str, tuple[dict, dict]], *, small: int, files: int) -> str:
-    """Files/s at both sizes and the fixed + per-file cost of each engine; Ray's per-file overhead."""
+def overhead_table(rows: list[dict], *, files: int, workers: int) -> str:
+    """Ray's fixed cost (until its first result) and steady per-file cost, next to the local engine's."""
+    local = [r for r in rows if r["engine"] == "local" and r["workers"] == workers]
+    ray = [r for r in rows if r["engine"] == "ray"]
+    if not local or not ray:
+        return ""
+    local_ms = 1000 * local[0]["wall"] / local[0]["written"]
     lines = [
-        f"### Ray's overhead: {small} and {files} clips through each engine",
+        f"### Ray's overhead ({files} clips, {workers} CPUs)",
         "",
-        f"| engine | files/s ({small} clips) | files/s ({files} clips) | fixed cost (s) | per file (ms) "
-        "| steady files/s (1 / per file) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| engine | batch | start-up until the first result (s) | steady per file (ms) | steady files/s |",
+        "|---|---:|---:|---:|---:|",
+        f"| local, {workers} workers | {local[0]['batch_size']} | – | {local_ms:.1f} | {1000 / local_ms:.1f} |",
     ]
-    slopes = {}
-    for engine, (a, b) in runs.items():
-        fixed, per_file = cost_line(a, b)
-        slopes[engine] = per_file
-        lines.append(f"| {engine} | {a['files_per_second']:.1f} | {b['files_per_second']:.1f} | {fixed:.2f} "
-                     f"| {1000 * per_file:.2f} | {1 / per_file:.0f} |")
-    if "local" in slopes and "ray" in slopes:
-        extra = slopes["ray"] - slopes["local"]
-        local_ms = 1000 * slopes["local"]
-        lines += ["", f"Ray adds **{1000 * extra:.2f} ms per file** to the local engine's {local_ms:.2f} ms "
-                  f"(same {files} clips, same CPUs), on top of a fixed {cost_line(*runs['ray'])[0]:.1f} s to start "
-                  "a local Ray instance and its workers (each imports torch and builds the pipeline once). "
-                  "Fixed cost and per-file cost: the line through the two folder sizes (wall time, fastest run of "
-                  "each)."]
+    for r in ray:
+        steady = (r["wall"] - r["startup"]) / max(1, r["written"] - 1)
+        lines.append(f"| ray, {r['workers']} workers | {r['batch_size']} | {r['startup']:.2f} | {1000 * steady:.1f} "
+                     f"| {1 / steady:.1f} |")
+    steady = (ray[0]["wall"] - ray[0]["startup"]) / max(1, ray[0]["written"] - 1)
+    lines += ["", f"Ray adds **{1000 * steady - local_ms:.1f} ms per file** to the local engine's {local_ms:.1f} ms "
+              f"once running, after a start-up of {ray[0]['startup']:.1f} s (a local Ray instance, its workers each "
+              "importing torch and building the pipeline, the first batches). *steady per file*: (wall − start-up) "
+              "/ (files − 1) for Ray, wall / files for the local engine."]
     return "\n".join(lines) + "\n"
 
 
@@ -197,8 +191,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", nargs="+", choices=("local", "ray"), default=None,
                         help="engines to time (default: local, and ray when it is installed)")
     parser.add_argument("--ray-cpus", type=int, default=2, help="CPUs of the local Ray instance (default 2)")
-    parser.add_argument("--small-files", type=int, default=20,
-                        help="clips of the small folder giving the fixed and per-file costs (0: skip)")
     args = parser.parse_args(argv)
     engines = args.engines or (["local", "ray"] if _has_ray() else ["local"])
 
@@ -219,15 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += [fastest(data, "ray", None, batch) for batch in args.batch_size]
     command = "python benchmarks/bench_extract.py " + " ".join(argv if argv is not None else sys.argv[1:])
     text = table(rows, spec=args.spec, files=args.files, seconds=args.seconds, fmt=args.format, command=command.strip())
-    if args.small_files and len(engines) > 1:
-        small = args.data / f"{args.small_files}x{args.seconds:g}s-{args.format}"
-        make_dataset(small, files=args.small_files, seconds=args.seconds, fmt=args.format)
-        batch, workers = args.batch_size[0], args.ray_cpus  # the local engine with as many threads as Ray CPUs
-        large = {r["engine"]: r for r in rows
-                 if r["batch_size"] == batch and (r["engine"] == "ray" or r["workers"] == workers)}
-        runs = {engine: (fastest(small, engine, workers if engine == "local" else None, batch), large[engine])
-                for engine in engines if engine in large}
-        text += "\n" + overhead_table(runs, small=args.small_files, files=args.files)
+    if len(engines) > 1:
+        text += "\n" + overhead_table(rows, files=args.files, workers=args.ray_cpus)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

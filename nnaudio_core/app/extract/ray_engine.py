@@ -95,8 +95,8 @@ class RayOptions:
     num_gpus_per_worker : float
         GPUs (or a fraction of one) each transform worker reserves; ``0``: transform on CPU.
     workers : int, optional
-        Transform workers (actors), at most; default: one per GPU share when
-        ``num_gpus_per_worker > 0``, else one per cluster CPU.
+        Transform workers (actors), at most; default (and upper limit): one per cluster CPU, or with
+        ``num_gpus_per_worker > 0`` one per GPU share (leaving a CPU for decoding).
     """
 
     address: str | None = None
@@ -238,21 +238,25 @@ def connect(ray: Any, options: RayOptions) -> bool:
 
 
 def transform_workers(ray: Any, options: RayOptions) -> int:
-    """How many transform workers to start, at most: ``options.workers``, else what the cluster holds."""
-    if options.workers is not None:
-        return options.workers
+    """How many transform workers to start: what the cluster holds, at most ``options.workers``.
+
+    CPU workers: one per cluster CPU. GPU workers: one per GPU share, each with a CPU, leaving at
+    least one CPU to decode.
+    """
     resources = ray.cluster_resources()
+    cpus = int(resources.get("CPU", 0.0))
     if options.num_gpus_per_worker > 0:
         gpus = float(resources.get("GPU", 0.0))
         if gpus < options.num_gpus_per_worker:
             raise ExtractError(f"num_gpus_per_worker={options.num_gpus_per_worker:g} but the Ray cluster has "
                                f"{gpus:g} GPUs; pass 0 to transform on CPU")
-        cpus = int(resources.get("CPU", 0.0))
         if cpus < 2:
             raise ExtractError(f"GPU workers need a CPU each and decoding at least one more, but the Ray cluster has "
                                f"{cpus} CPUs")
-        return max(1, min(int(gpus // options.num_gpus_per_worker), cpus - 1))
-    return max(1, int(resources.get("CPU", 1.0)))
+        most = min(int(gpus // options.num_gpus_per_worker), cpus - 1)
+    else:
+        most = max(1, cpus)
+    return max(1, min(most, options.workers or most))
 
 
 def build_dataset(ray: Any, jobs: list[Job], pipeline: Any, *, sample_rate: float | None, channels: str,
@@ -284,6 +288,7 @@ def build_dataset(ray: Any, jobs: list[Job], pipeline: Any, *, sample_rate: floa
         kwargs = {"config": config, "device": device, "decode": decode}
     return dataset.map_batches(TransformWorker, fn_constructor_kwargs=kwargs, batch_size=1, batch_format="numpy",
                                compute=data.ActorPoolStrategy(size=min(workers, blocks)), num_cpus=1, **resources)
+
 
 def run_extract_ray(
     pipeline: Any,
@@ -320,7 +325,7 @@ def run_extract_ray(
     -------
     ExtractReport
         ``workers`` is the number of transform workers; ``decode`` is summed over the workers;
-        ``idle`` is 0 (not measured).
+        ``startup`` is the time until the first result; ``idle`` is 0 (not measured).
 
     Raises
     ------
@@ -370,6 +375,8 @@ def run_extract_ray(
                                     batch_size=batch_size, workers=report.workers,
                                     num_gpus_per_worker=options.num_gpus_per_worker)
             for row in dataset.iter_rows():
+                if not report.startup:
+                    report.startup = time.perf_counter() - started
                 _tally(row, plan.manifest, report, writer, bar)
     except KeyboardInterrupt:
         report.interrupted = True

@@ -12,7 +12,8 @@ class ExtractReport:
 
     ``decode`` is summed over the workers (it can exceed ``wall``); ``idle`` is the time the
     transform loop waited for decoded audio. With ``engine="ray"``, ``workers`` counts the
-    transform workers, ``cluster_cpus`` the CPUs of the Ray cluster, and ``idle`` is not measured.
+    transform workers, ``cluster_cpus`` the CPUs of the Ray cluster, ``startup`` the seconds until
+    the first result came back (starting Ray and its workers included), and ``idle`` is not measured.
     """
 
     spec: str
@@ -35,6 +36,7 @@ class ExtractReport:
     idle: float = 0.0
     engine: str = "local"
     cluster_cpus: int = 0
+    startup: float = 0.0
 
     @property
     def files_per_second(self) -> float:
@@ -51,7 +53,7 @@ class ExtractReport:
         if self.engine == "ray":
             where = (f"on Ray ({self.cluster_cpus} CPUs), {self.workers} transform workers on {self.device}, "
                      f"batch size {self.batch_size}")
-            waits = "(on the workers)"
+            waits = f"(on the workers); {self.startup:.2f} s until the first result (starting Ray and its workers)"
         else:
             where = f"on {self.device}, batch size {self.batch_size}, {self.workers} decode workers"
             waits = f"transform idle waiting for decoding {self.idle:.2f} s"
