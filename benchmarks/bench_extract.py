@@ -151,7 +151,10 @@ def overhead_table(rows: list[dict], *, files: int, workers: int) -> str:
     lines += ["", f"Ray adds **{1000 * steady - local_ms:.1f} ms per file** to the local engine's {local_ms:.1f} ms "
               f"once running, after a start-up of {ray[0]['startup']:.1f} s (a local Ray instance, its workers each "
               "importing torch and building the pipeline, the first batches). *steady per file*: (wall − start-up) "
-              "/ (files − 1) for Ray, wall / files for the local engine."]
+              "/ (files − 1) for Ray, wall / files for the local engine. The first result comes back when a worker "
+              "finishes its first block (up to 4 batches) while the others work on theirs, so up to a block per "
+              "worker is done inside the start-up window and the steady cost is somewhat higher than this figure: "
+              "at most (wall − start-up) / (files − blocks done early)."]
     return "\n".join(lines) + "\n"
 
 
