@@ -8,8 +8,9 @@ Commands
     Registered transforms, their aliases and the distribution providing each.
 ``nnaudio describe NAME``
     Parameters, defaults and documentation of one transform.
-``nnaudio extract SPEC INPUT_DIR OUTPUT_DIR``
-    A folder of audio files → a folder of ``.npy`` files, in parallel, resumable.
+``nnaudio extract SPEC INPUT_DIR OUTPUT_DIR [--engine ray]``
+    A folder of audio files → a folder of ``.npy`` files, in parallel, resumable; on a Ray cluster
+    with ``--engine ray`` (the ``ray`` extra).
 ``nnaudio validate SPEC``
     Check a spec and print the pipeline it builds.
 
@@ -397,11 +398,27 @@ def cmd_extract(args: argparse.Namespace) -> int:
     import_optional("soundfile", "tqdm", purpose="nnaudio extract")
     from .extract import ExtractError, run_extract, write_report
 
-    pipeline, label, data = _load_pipeline(args.spec, args.device)
+    problem = _engine_problem(args)
+    if problem:
+        _err(f"error: {problem}")
+        return EXIT_USAGE
     try:
-        report = run_extract(pipeline, args.input_dir, args.output_dir, spec=label, batch_size=args.batch_size,
-                             workers=args.workers, channels=_channels(args.channels, data), overwrite=args.overwrite,
-                             progress=False if args.no_progress else None)
+        if args.engine == "ray":
+            from .extract.ray_engine import RayOptions, import_ray, run_extract_ray
+
+            import_ray()  # before building anything: a missing extra is the first thing to say
+            pipeline, label, data = _load_pipeline(args.spec, "cpu")  # the workers build their own
+            options = RayOptions(address=args.address, num_cpus=args.num_cpus,
+                                 num_gpus_per_worker=args.num_gpus_per_worker or 0.0, workers=args.workers)
+            report = run_extract_ray(pipeline, args.input_dir, args.output_dir, spec=label,
+                                     batch_size=args.batch_size, channels=_channels(args.channels, data),
+                                     overwrite=args.overwrite, progress=False if args.no_progress else None,
+                                     options=options)
+        else:
+            pipeline, label, data = _load_pipeline(args.spec, args.device)
+            report = run_extract(pipeline, args.input_dir, args.output_dir, spec=label, batch_size=args.batch_size,
+                                 workers=args.workers, channels=_channels(args.channels, data),
+                                 overwrite=args.overwrite, progress=False if args.no_progress else None)
     except ExtractError as exc:
         _err(f"error: {exc}")
         return EXIT_USAGE
@@ -415,6 +432,23 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
+def _engine_problem(args: argparse.Namespace) -> str | None:
+    """Why the options given do not go with the chosen ``--engine``, if they do not."""
+    ray_only = [name for name, value in (("--address", args.address), ("--num-cpus", args.num_cpus),
+                                         ("--num-gpus-per-worker", args.num_gpus_per_worker)) if value is not None]
+    if args.engine != "ray":
+        if ray_only:
+            return f"{', '.join(ray_only)} {'is' if len(ray_only) == 1 else 'are'} only for --engine ray"
+        return None
+    if args.address is not None and args.num_cpus is not None:
+        return ("--num-cpus sets the CPUs of a local Ray instance; a cluster joined with --address has its own "
+                "(`ray start --num-cpus N` on each node)")
+    if args.device not in (None, "cpu"):
+        return (f"--device {args.device} does not go with --engine ray: the workers run on CPU, or on GPUs "
+                "with --num-gpus-per-worker G")
+    return None
+
+
 # -- parser -----------------------------------------------------------------------------------------
 def _positive_int(text: str) -> int:
     """An argparse type: an integer >= 1 (batch sizes, worker counts)."""
@@ -424,6 +458,18 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer; expected an integer >= 1") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not allowed; expected an integer >= 1")
+    return value
+
+
+def _gpu_share(text: str) -> float:
+    """An argparse type: GPUs per Ray worker, a finite number > 0 (0.5 shares one GPU between two workers)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; expected a number of GPUs > 0, "
+                                         "e.g. 1 or 0.5") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not allowed; expected a number of GPUs > 0, e.g. 1 or 0.5")
     return value
 
 
@@ -515,8 +561,19 @@ def build_parser() -> argparse.ArgumentParser:
                          help="decoded clips gathered per transform step, an integer >= 1; clips of equal "
                          "length share one call (default 8)")
     extract.add_argument("--workers", type=_positive_int, default=None, metavar="N",
-                         help="decoding threads, an integer >= 1 (default: number of CPUs)")
-    extract.add_argument("--device", default=None, help=device_help)
+                         help="local engine: decoding threads; ray engine: transform workers, at most; an integer "
+                         ">= 1 (default: number of CPUs; with GPU workers, one per GPU share)")
+    extract.add_argument("--device", default=None, help=device_help + "; local engine only")
+    extract.add_argument("--engine", choices=("local", "ray"), default="local",
+                         help="local: threads in this process; ray: a Ray cluster (needs the ray extra: "
+                         'pip install "nnaudio-core[ray]"); same outputs (default local)')
+    extract.add_argument("--address", default=None, metavar="ADDR",
+                         help="ray engine: join the cluster at ADDR (auto, HOST:PORT or ray://HOST:10001); "
+                         "default: start a local Ray instance")
+    extract.add_argument("--num-cpus", type=_positive_int, default=None, metavar="N",
+                         help="ray engine: CPUs of the local Ray instance (default: all)")
+    extract.add_argument("--num-gpus-per-worker", type=_gpu_share, default=None, metavar="G",
+                         help="ray engine: transform on GPUs, G (e.g. 1 or 0.5) per worker (default: on CPU)")
     extract.add_argument("--channels", choices=("mono", "keep"), default=None, help=channels_help)
     extract.add_argument("--overwrite", action="store_true", help="recompute every file, even finished ones")
     extract.add_argument("--report", metavar="FILE", help="also write the summary and timings as JSON")
