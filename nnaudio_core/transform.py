@@ -36,12 +36,13 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .batch import Batch, batch_of
 from .errors import ParameterError
 from .kinds import ALL_KINDS, COMPLEX, FEATURES, POWER, SPECTRAL_KINDS, WAVEFORM, SignalInfo
 from .params import Param, resolve_params, to_plain
@@ -66,33 +67,6 @@ __all__ = [
     "SpectrogramStep",
     "constant",
 ]
-
-
-class Batch(NamedTuple):
-    """How a folded batch ``(N, *core)`` maps back to examples.
-
-    ``N = examples * group``: row ``i`` belongs to example ``i // group``. A ``(time,)`` input is one
-    example of one row, ``(batch, time)`` has ``batch`` examples of one row each and
-    ``(batch, channels, time)`` has ``batch`` examples of ``channels`` rows: an example is a batch
-    item with all its channels, as librosa treats a multichannel clip. Per-example operations
-    (a ``top_db`` floor, ``ref="max"``) group rows with it.
-
-    Examples
-    --------
-    >>> Batch.of((4, 2), 8)
-    Batch(leading=[4, 2], examples=4, group=2)
-    """
-
-    leading: list[int]
-    examples: int
-    group: int
-
-    @staticmethod
-    def of(leading: Sequence[int], rows: int) -> Batch:
-        """The batch of a folded input with leading dims ``leading`` and ``rows`` folded rows."""
-        leading = [int(d) for d in leading]
-        examples = leading[0] if leading else 1
-        return Batch(leading, examples, rows // examples if examples else 1)
 
 
 class _Constant:
@@ -122,37 +96,62 @@ def constant(array: Any) -> Any:
     return _Constant(array)
 
 
-class KernelList(nn.Module):
+class _Kernel(nn.Module):
+    """One kernel of a :class:`KernelList`: a buffer or parameter named ``value``."""
+
+    def __init__(self, tensor: Tensor, trainable: bool) -> None:
+        super().__init__()
+        if trainable and tensor.is_floating_point():
+            self.value = nn.Parameter(tensor)
+        else:
+            self.register_buffer("value", tensor, persistent=False)
+
+
+class KernelList(nn.ModuleList):
     """A list of kernels registered on a transform: buffers when frozen, parameters when trainable.
 
-    Built by :class:`KernelTransform` when ``build_kernels`` returns a list for a name; index and
-    iterate it like a list (``self.octave_kernels[0]``, ``for k in self.octave_kernels``). State-dict
-    keys are ``name.0``, ``name.1``, ...
+    Built by :class:`KernelTransform` when ``build_kernels`` returns a list for a name. Index and
+    iterate it like a list of tensors (``self.octave_kernels[0]``, ``for k in self.octave_kernels``),
+    and pass :meth:`tensors` to functional code (also in TorchScript). Kernel ``i`` is the tensor
+    ``value`` of item ``i``: state-dict and parameter names are ``name.0.value``, ``name.1.value``, ...
+    (a state dict saved with the earlier keys ``name.0``, ... still loads).
     """
 
     def __init__(self, tensors: Sequence[Tensor], *, trainable: bool) -> None:
-        super().__init__()
-        self._count = len(tensors)
-        for i, tensor in enumerate(tensors):
-            if trainable and tensor.is_floating_point():
-                self.register_parameter(str(i), nn.Parameter(tensor))
-            else:
-                self.register_buffer(str(i), tensor, persistent=False)
+        super().__init__([_Kernel(t, trainable) for t in tensors])
 
-    def __len__(self) -> int:
-        return self._count
+    @torch.jit.unused
+    def __getitem__(self, index: int) -> Tensor:  # type: ignore[override]
+        count = len(self)
+        if not isinstance(index, int) or not -count <= index < count:
+            raise IndexError(f"kernel index {index!r} out of range for {count} kernels")
+        return self._modules[str(index % count)].value
 
-    def __getitem__(self, index: int) -> Tensor:
-        if not -self._count <= index < self._count:
-            raise IndexError(f"kernel index {index} out of range for {self._count} kernels")
-        return getattr(self, str(index % self._count))
-
-    def __iter__(self) -> Iterator[Tensor]:
-        return (getattr(self, str(i)) for i in range(self._count))
+    @torch.jit.unused
+    def __iter__(self) -> Iterator[Tensor]:  # type: ignore[override]
+        return iter([item.value for item in self._modules.values()])
 
     def tensors(self) -> list[Tensor]:
         """The kernels as a plain list (what functional code takes)."""
-        return list(self)
+        out: list[Tensor] = []
+        for item in self.children():
+            out.append(item.value)
+        return out
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        for i in range(len(self)):
+            if prefix + str(i) in state_dict:  # the keys before kernels had a holder
+                state_dict[f"{prefix}{i}.value"] = state_dict.pop(prefix + str(i))
+        super()._load_from_state_dict(state_dict, prefix, *args)
+
+
+def _property_names(cls: type) -> list[str]:
+    names = []
+    for klass in cls.__mro__:
+        for key, value in vars(klass).items():
+            if isinstance(value, property) and key not in names:
+                names.append(key)
+    return names
 
 
 class KernelTransform(nn.Module):
@@ -203,6 +202,9 @@ class KernelTransform(nn.Module):
     # ------------------------------------------------------------------------------------------
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        # TorchScript compiles a module's properties unless told not to; these are Python-side
+        # metadata (backend, frozen, ...), never used by the scripted forward.
+        cls.__jit_unused_properties__ = _property_names(cls)
         # Give help() and IDEs the real keyword signature instead of **params.
         if cls.__dict__.get("__init__") is None and cls.params:
             cls.__signature__ = inspect.Signature(
@@ -234,6 +236,7 @@ class KernelTransform(nn.Module):
             )
         self.config: Mapping[str, Any] = FrozenConfig(checked)
         self.check_input: bool = False
+        self._core_dims: int = self.core_dims  # what the scripted forward reads (it cannot see ClassVars)
         self.setup()
         self._backend: str | None = self._resolve_backend()
         self._kernel_names: tuple[str, ...] = ()
@@ -330,7 +333,7 @@ class KernelTransform(nn.Module):
             value = getattr(self, name)
             if isinstance(value, KernelList):
                 for i, tensor in enumerate(value):
-                    yield f"{name}.{i}", tensor
+                    yield f"{name}.{i}.value", tensor
             else:
                 yield name, value
 
@@ -346,9 +349,10 @@ class KernelTransform(nn.Module):
             fresh = {n: (v.array if isinstance(v, _Constant) else v) for n, v in self.build_kernels().items()}
             for key, old in changed.items():
                 name, _, index = key.partition(".")
+                index = index.partition(".")[0]
                 array = fresh[name][int(index)] if index else fresh[name]
-                holder = getattr(self, name) if index else self
-                setattr(holder, index or name, _as_tensor(array, old.dtype).to(old.device))
+                holder = getattr(self, name)._modules[index] if index else self
+                setattr(holder, "value" if index else name, _as_tensor(array, old.dtype).to(old.device))
         return self
 
     # ------------------------------------------------------------------------------------------
@@ -369,10 +373,27 @@ class KernelTransform(nn.Module):
         torch.Tensor
             The result with the same leading dimensions as ``x``.
         """
-        folded, batch = self.fold(x)
+        if torch.jit.is_scripting():
+            folded, batch = self._fold_scripted(x)
+        else:
+            folded, batch = self.fold(x)
         out = self.compute(folded, batch)
         return out.reshape(batch.leading + list(out.shape[1:]))
 
+    def _fold_scripted(self, x: Tensor) -> tuple[Tensor, Batch]:
+        """:meth:`fold` in TorchScript: the shape checks, without Python-side messages and hooks."""
+        core = self._core_dims
+        if x.dim() < core or x.dim() > core + 2:
+            raise ValueError(
+                "input has the wrong number of dims: expected core, (batch, *core) or (batch, channels, *core)"
+            )
+        if x.numel() == 0:
+            raise ValueError("input is empty")
+        leading = x.shape[: x.dim() - core]
+        folded = x.reshape([-1] + x.shape[x.dim() - core:])
+        return folded, batch_of(leading, folded.shape[0])
+
+    @torch.jit.unused
     def fold(self, x: Tensor) -> tuple[Tensor, Batch]:
         """Validate ``x`` and fold its leading dimensions into one: ``(N, *core)`` and its :class:`Batch`."""
         if not isinstance(x, Tensor):
@@ -402,7 +423,7 @@ class KernelTransform(nn.Module):
             raise ValueError(f"{self.name}: input contains NaN or Inf (check_input is on)")
         leading = tuple(x.shape[:-core])
         folded = x.reshape((-1,) + tuple(x.shape[-core:]))
-        return folded, Batch.of(leading, folded.shape[0])
+        return folded, batch_of(list(leading), folded.shape[0])
 
     @property
     def kernel_dtype(self) -> torch.dtype | None:
@@ -498,6 +519,9 @@ class KernelTransform(nn.Module):
         if "backend" in self.config:
             shown.append(f"backend in use={self.backend!r}")
         return ", ".join(shown)
+
+
+KernelTransform.__jit_unused_properties__ = _property_names(KernelTransform)
 
 
 class ConvTransform(KernelTransform):
@@ -604,4 +628,6 @@ def _as_tensor(array: Any, dtype: torch.dtype) -> Tensor:
         tensor = tensor.to(dtype)
     elif tensor.is_complex():
         tensor = tensor.to(torch.complex128 if dtype == torch.float64 else torch.complex64)
-    return tensor.contiguous()
+    # standard strides even on size-1 dims (numpy's ``a[:, None, :]`` has stride 0 there, which
+    # torch calls contiguous but DDP's buffer broadcast and gradient buckets reject)
+    return tensor.clone(memory_format=torch.contiguous_format)

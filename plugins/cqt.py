@@ -43,8 +43,8 @@ from torch import Tensor
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.functional.cqt1992 import cqt1992_conv, cqt1992_fft, cqt1992_fft_plan
-from nnaudio_core.functional.cqt2019 import cqt2019, cqt2019_plan
+from nnaudio_core.functional.cqt1992 import CQT1992FFTSchedule, cqt1992_conv, cqt1992_fft, cqt1992_fft_plan
+from nnaudio_core.functional.cqt2019 import CQT2019Schedule, cqt2019, cqt2019_plan
 from nnaudio_core.functional.cqt_common import PAD_MODES, cqt_frame_count, kernel_geometry
 from nnaudio_core.functional.stft import format_pair
 from nnaudio_core.kernels.cqt import (
@@ -301,7 +301,7 @@ class CQT1992(_CQTBase):
         }
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
-        if self.backend == "conv":
+        if hasattr(self, "cqt_kernels"):  # the conv path's kernel (see STFT.compute)
             real, imag = cqt1992_conv(x, self.cqt_kernels, self.scale, self.hop_length, self.center_index,
                                       self.center, self.pad_mode)
         else:
@@ -371,6 +371,11 @@ class CQT2019(_CQTBase):
             self.pad_mode,
         )
         return self.format_output(real, imag)
+
+
+# The plans' types, for TorchScript (which cannot read this module's postponed annotations).
+CQT1992.__annotations__["_schedule"] = CQT1992FFTSchedule
+CQT2019.__annotations__["_schedule"] = CQT2019Schedule
 
 
 @hookimpl

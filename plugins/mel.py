@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from nnaudio_plugins.declarations import (
     DB_PARAMS_POWER,
     DCT_NORM_PARAM,
@@ -51,7 +50,7 @@ from torch import Tensor
 
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.functional.spectral import magnitude_power
+from nnaudio_core.functional.spectral import dtype_max, magnitude_power
 from nnaudio_core.kinds import FEATURES, MAGNITUDE, POWER, SignalInfo
 from nnaudio_core.params import Param
 from nnaudio_core.transform import TRAINABLE_PARAM, Batch
@@ -209,11 +208,11 @@ class MelSpectrogram(KernelTransform):
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         spec = self.stft.compute(x, batch)
-        if self.power not in (1.0, 2.0):
+        if self.power != 1.0 and self.power != 2.0:
             spec = magnitude_power(spec, self.power)
         # huge input overflows |X|^2 to inf, and inf times the filterbank's zeros is NaN: keep the largest
         # finite value instead (in place, one cheap pass; not for the magnitude, whose sqrt backward needs it)
-        largest = torch.finfo(spec.dtype).max
+        largest = dtype_max(spec.dtype)
         spec = spec.clamp(max=largest) if self.power == 1.0 else spec.clamp_(max=largest)
         return self.mel_scale.compute(spec, batch)
 

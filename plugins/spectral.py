@@ -40,7 +40,7 @@ from torch import Tensor
 from nnaudio_core import hookimpl
 from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.functional.spectral import amplitude_to_db, apply_filterbank, power_to_db
+from nnaudio_core.functional.spectral import amplitude_to_db, apply_filterbank, db_scale, power_to_db
 from nnaudio_core.kernels.dct import dct_matrix, lifter_weights
 from nnaudio_core.kernels.mel import filter_groups, mel_filterbank, mel_frequencies
 from nnaudio_core.kinds import DECIBELS, FEATURES, MAGNITUDE, POWER, SignalInfo
@@ -111,7 +111,9 @@ class MelScale(SpectrogramStep):
             norm=filter_norm(c["norm"]),
         )
         #: Blocks of the frozen filterbank that hold its non-zero weights (None when trainable).
-        self.blocks = None if self.trains_kernels else filter_groups(self._mel_basis64)
+        self.blocks: list[tuple[int, int, int, int]] | None = (
+            None if self.trains_kernels else [tuple(int(v) for v in b) for b in filter_groups(self._mel_basis64)]
+        )
 
     def build_kernels(self) -> dict[str, np.ndarray]:
         return {"mel_basis": self._mel_basis64}
@@ -142,11 +144,21 @@ class _ToDB(SpectrogramStep):
 
     #: The conversion: functional.power_to_db or functional.amplitude_to_db.
     convert = staticmethod(power_to_db)
+    #: Decibels per decade of the input: 10 for power, 20 for amplitude.
+    multiplier: float = 10.0
+
+    def setup(self) -> None:
+        c = self.config
+        # plain attributes for the (scriptable) compute: ref "max" becomes a flag
+        self.ref_max: bool = c["ref"] == "max"
+        self.ref_value: float = 1.0 if self.ref_max else float(c["ref"])
+        self.amin: float = float(c["amin"])
+        self.top_db: float | None = None if c["top_db"] is None else float(c["top_db"])
+        self.db_multiplier: float = self.multiplier
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
-        c = self.config
         grouped = x.reshape([batch.examples, -1] + list(x.shape[1:]))
-        db = self.convert(grouped, ref=c["ref"], amin=c["amin"], top_db=c["top_db"], batched=True)
+        db = db_scale(grouped, self.db_multiplier, self.ref_value, self.ref_max, self.amin, self.top_db, True)
         return db.reshape(x.shape)
 
     def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
@@ -218,6 +230,7 @@ class AmplitudeToDB(_ToDB):
     input_kinds = frozenset({MAGNITUDE})
     params = DB_PARAMS_AMPLITUDE
     convert = staticmethod(amplitude_to_db)
+    multiplier = 20.0
 
 
 class DCT(SpectrogramStep):

@@ -19,7 +19,7 @@ from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kern
 from nnaudio_core.kernels.windows import window_problem
 from nnaudio_core.kinds import COMPLEX, MAGNITUDE, PHASE, POWER, SignalInfo
 from nnaudio_core.params import Param
-from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, ConvTransform
+from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, Batch, ConvTransform
 
 OUTPUT_KINDS = {"Complex": COMPLEX, "Magnitude": MAGNITUDE, "Phase": PHASE, "Power": POWER}
 
@@ -185,15 +185,15 @@ class STFT(ConvTransform):
     def pad(self, x: Tensor) -> Tensor:
         return pad_frames(x, self.pad_amount, self.pad_mode)
 
-    def analyse(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        if self.backend == "fft":
-            return stft_fft(x, self.window, self.n_fft, self.hop_length, self.freq_bins)
-        return stft_conv(x, self.fourier, self.hop_length)
-
-    def post_process(self, y: Tensor | tuple[Tensor, Tensor]) -> Tensor:
-        if isinstance(y, Tensor):  # the fft path's complex frames
-            return format_complex(y, self.output_format, self.window.dtype)
-        return format_pair(y[0], y[1], self.output_format)
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
+        padded = self.pad(x)
+        # each path has its own kernel: `window` on the fft path, `fourier` on the conv path (TorchScript
+        # resolves hasattr when it compiles, so a scripted module holds only the path it uses)
+        if hasattr(self, "window"):
+            spec = stft_fft(padded, self.window, self.n_fft, self.hop_length, self.freq_bins)
+            return format_complex(spec, self.output_format, self.window.dtype)
+        real, imag = stft_conv(padded, self.fourier, self.hop_length)
+        return format_pair(real, imag, self.output_format)
 
 
 @hookimpl

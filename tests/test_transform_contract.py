@@ -190,8 +190,14 @@ def test_kernel_lists_register_as_lists_and_rebuild_exactly():
     assert len(frozen.filters) == 2 and frozen.filters[1].shape == (1, 1, 3)
     assert dict(frozen.named_parameters()) == {} and frozen.state_dict() == {} and frozen.frozen
     trained = _TwoFilters(trainable=True)
-    assert sorted(dict(trained.named_parameters())) == ["filters.0", "filters.1"]  # the constant stays fixed
-    assert trained.trainable_kernels == ("filters.0", "filters.1") and not trained.frozen
+    names = ["filters.0.value", "filters.1.value"]
+    assert sorted(dict(trained.named_parameters())) == names == sorted(trained.state_dict())  # the constant stays fixed
+    assert trained.trainable_kernels == tuple(names) and not trained.frozen
+    # a state dict saved before kernels had a holder (keys filters.0, filters.1) still loads
+    legacy = {"filters.0": trained.filters[0].detach() + 1, "filters.1": trained.filters[1].detach() + 2}
+    again = _TwoFilters(trainable=True)
+    again.load_state_dict(legacy)
+    torch.testing.assert_close(again.filters[1], legacy["filters.1"])
     double = copy.deepcopy(frozen).double()
     assert double.filters[0].dtype == torch.float64 and float(double.filters[0][0, 0, 1]) == -1.0 / 3.0
     assert float(double.gain) == 1.0 / 3.0  # re-derived, not a widened float32

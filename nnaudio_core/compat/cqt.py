@@ -306,7 +306,7 @@ class CQT2010v2(NNAudioCQT):
         only: the values do not change (in nnAudio they were scaled by the downsampling factor).
     trainable : bool
         The transform's ``trainable``: per-octave kernels as ``nn.Parameter`` objects (the kernel
-        list ``layer.cqt_kernels``, state-dict keys ``transform.cqt_kernels.0``, ...).
+        list ``layer.cqt_kernels``, state-dict keys ``transform.cqt_kernels.0.value``, ...).
     output_format : {"Magnitude", "Complex", "Phase"}
         Default output (``"Magnitude"``).
     verbose : bool

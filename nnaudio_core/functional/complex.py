@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from .dtypes import dtype_tiny, is_half
+
 __all__ = ["magnitude", "phase"]
 
 
@@ -32,7 +34,11 @@ def magnitude(real: Tensor, imag: Tensor) -> Tensor:
     >>> magnitude(torch.tensor([3.0, 0.0]), torch.tensor([4.0, 0.0]))
     tensor([5.0000e+00, 1.0842e-19])
     """
-    return torch.sqrt(real * real + imag * imag + torch.finfo(real.dtype).tiny)
+    dtype = real.dtype
+    if is_half(dtype):
+        # |X| of a full-scale tone (hundreds) fits in float16, but real**2 + imag**2 does not
+        real, imag = real.float(), imag.float()
+    return torch.sqrt(real * real + imag * imag + dtype_tiny(real.dtype)).to(dtype)
 
 
 def phase(real: Tensor, imag: Tensor) -> Tensor:

@@ -12,7 +12,6 @@ The plan builder is numpy; the two transforms are TorchScript-compatible tensor 
 :mod:`~nnaudio_core.functional.cqt_common` for the frames they return).
 """
 
-from __future__ import annotations
 
 import math
 from typing import NamedTuple

@@ -8,7 +8,6 @@ decimation. :func:`cqt2019_plan` (numpy) builds the kernels and the integer sche
 :func:`cqt2019` (a TorchScript-compatible tensor function) runs them.
 """
 
-from __future__ import annotations
 
 import math
 from typing import NamedTuple

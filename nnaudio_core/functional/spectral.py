@@ -15,6 +15,8 @@ import math
 import torch
 from torch import Tensor
 
+from .dtypes import dtype_max, dtype_tiny
+
 REF_CHOICES = ("max",)
 
 
@@ -30,37 +32,58 @@ def _check(ref: float | str, amin: float, top_db: float | None) -> None:
         raise ValueError(f"top_db={top_db!r} is not allowed; expected a number >= 0, or None for no clipping")
 
 
-def _example_dims(x: Tensor, batched: bool | None) -> tuple[int, ...]:
+def _example_dims(x: Tensor, batched: bool | None) -> list[int]:
     if batched is None:
         batched = x.dim() >= 3
     start = 1 if batched else 0
     if batched and x.dim() < 2:
-        raise ValueError(f"a batched input needs at least 2 dims, got shape {tuple(x.shape)}")
-    return tuple(range(start, x.dim()))
+        raise ValueError("a batched input needs at least 2 dims")
+    return list(range(start, x.dim()))
+
+
+def db_scale(
+    x: Tensor, multiplier: float, ref: float, ref_max: bool, amin: float, top_db: float | None,
+    batched: bool | None,
+) -> Tensor:
+    """``multiplier * log10(max(x, amin) / ref)`` with a per-example ``top_db`` floor (TorchScript core).
+
+    :func:`power_to_db` (``multiplier=10``) and :func:`amplitude_to_db` (``20``) check their
+    arguments and call this; ``ref_max=True`` uses each example's maximum instead of ``ref``.
+    Half precision input is converted in float32 and returned in its own dtype.
+
+    Examples
+    --------
+    >>> db_scale(torch.tensor([[100.0, 1e-12]]), 10.0, 1.0, False, 1e-10, None, False)
+    tensor([[  20., -100.]])
+    """
+    dtype = x.dtype
+    if dtype == torch.float16 or dtype == torch.bfloat16:
+        # amin (1e-10) and the logarithm of small values underflow in half precision: work in float32
+        # (the decibel values themselves, -100 to +100, are well within half precision)
+        x = x.float()
+    dims = _example_dims(x, batched)
+    # an amin below the dtype's smallest normal number would round to 0 and give log10(0) = -inf
+    # (and one above its largest cannot be a clamp bound at all)
+    largest = dtype_max(x.dtype)
+    amin = min(max(amin, dtype_tiny(x.dtype)), largest)
+    db = multiplier * torch.log10(torch.clamp(x, min=amin, max=largest))  # no log10(inf)
+    if ref_max:
+        peak = torch.amax(x, dim=dims, keepdim=True)
+        db = db - multiplier * torch.log10(torch.clamp(peak, min=amin))
+    else:
+        db = db - multiplier * math.log10(max(amin, ref))
+    if top_db is not None:
+        floor = torch.amax(db, dim=dims, keepdim=True) - top_db
+        db = torch.maximum(db, floor)
+    return db.to(dtype)
 
 
 def _to_db(
     x: Tensor, multiplier: float, *, ref: float | str, amin: float, top_db: float | None, batched: bool | None
 ) -> Tensor:
     _check(ref, amin, top_db)
-    if x.dtype in (torch.float16, torch.bfloat16):
-        # amin (1e-10) and the logarithm of small values underflow in half precision: work in float32
-        # (the decibel values themselves, -100 to +100, are well within half precision)
-        return _to_db(x.float(), multiplier, ref=ref, amin=amin, top_db=top_db, batched=batched).to(x.dtype)
-    dims = _example_dims(x, batched)
-    # an amin below the dtype's smallest normal number would round to 0 and give log10(0) = -inf
-    # (and one above its largest cannot be a clamp bound at all)
-    amin = min(max(amin, torch.finfo(x.dtype).tiny), torch.finfo(x.dtype).max)
-    db = multiplier * torch.log10(torch.clamp(x, min=amin, max=torch.finfo(x.dtype).max))  # no log10(inf)
-    if ref == "max":
-        peak = torch.amax(x, dim=dims, keepdim=True)
-        db = db - multiplier * torch.log10(torch.clamp(peak, min=amin))
-    else:
-        db = db - multiplier * math.log10(max(amin, float(ref)))
-    if top_db is not None:
-        floor = torch.amax(db, dim=dims, keepdim=True) - top_db
-        db = torch.maximum(db, floor)
-    return db
+    ref_max = ref == "max"
+    return db_scale(x, multiplier, 1.0 if ref_max else float(ref), ref_max, amin, top_db, batched)
 
 
 def power_to_db(
@@ -143,9 +166,7 @@ def amplitude_to_db(
     return _to_db(amplitude, 20.0, ref=ref, amin=amin, top_db=top_db, batched=batched)
 
 
-def apply_filterbank(
-    weights: Tensor, spec: Tensor, blocks: tuple[tuple[int, int, int, int], ...] | None = None
-) -> Tensor:
+def apply_filterbank(weights: Tensor, spec: Tensor, blocks: list[tuple[int, int, int, int]] | None = None) -> Tensor:
     """``weights @ spec`` over the frequency axis, optionally block by block.
 
     The product is formed in whichever orientation matches ``spec``'s memory layout, so a
@@ -157,7 +178,7 @@ def apply_filterbank(
         Filterbank (e.g. a mel basis).
     spec : torch.Tensor, shape (..., freq, frames)
         Spectrogram.
-    blocks : tuple of (row_start, row_stop, col_start, col_stop), optional
+    blocks : list of (row_start, row_stop, col_start, col_stop), optional
         From :func:`nnaudio_core.kernels.mel.filter_groups`: only these blocks of ``weights`` are
         multiplied (the rest must be zero), which is the same product with fewer operations.
 
@@ -168,24 +189,27 @@ def apply_filterbank(
     Examples
     --------
     >>> w = torch.tensor([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
-    >>> apply_filterbank(w, torch.ones(4, 3), ((0, 1, 0, 2), (1, 2, 2, 4)))
+    >>> apply_filterbank(w, torch.ones(4, 3), [(0, 1, 0, 2), (1, 2, 2, 4)])
     tensor([[2., 2., 2.],
             [2., 2., 2.]])
     """
-    if spec.dim() >= 2 and spec.stride(-2) == 1 and spec.stride(-1) != 1:
-        # Frames-major memory (torch.stft's output is a transposed view of (..., frames, freq)):
-        # multiply the rows as they lie, (frames, freq) @ weights.T, which is ~3x faster than
-        # letting matmul gather the transposed operand; the result is returned contiguous.
-        frames = spec.transpose(-1, -2)
-        if blocks is None or len(blocks) < 2:
-            out = torch.matmul(frames, weights.t())
-        else:
-            out = torch.cat([torch.matmul(frames[..., c0:c1], weights[r0:r1, c0:c1].t()) for r0, r1, c0, c1 in blocks],
-                            dim=-1)
-        return out.transpose(-1, -2).contiguous()
+    frames_major = spec.dim() >= 2 and spec.stride(-2) == 1 and spec.stride(-1) != 1
     if blocks is None or len(blocks) < 2:
+        if frames_major:
+            # Frames-major memory (torch.stft's output is a transposed view of (..., frames, freq)):
+            # multiply the rows as they lie, (frames, freq) @ weights.T, which is ~3x faster than
+            # letting matmul gather the transposed operand; the result is returned contiguous.
+            return torch.matmul(spec.transpose(-1, -2), weights.t()).transpose(-1, -2).contiguous()
         return torch.matmul(weights, spec)
-    parts = [torch.matmul(weights[r0:r1, c0:c1], spec[..., c0:c1, :]) for r0, r1, c0, c1 in blocks]
+    parts: list[Tensor] = []
+    for block in blocks:
+        r0, r1, c0, c1 = block
+        if frames_major:
+            parts.append(torch.matmul(spec.transpose(-1, -2)[..., c0:c1], weights[r0:r1, c0:c1].t()))
+        else:
+            parts.append(torch.matmul(weights[r0:r1, c0:c1], spec[..., c0:c1, :]))
+    if frames_major:
+        return torch.cat(parts, dim=-1).transpose(-1, -2).contiguous()
     return torch.cat(parts, dim=-2)
 
 
