@@ -24,6 +24,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+import torch
 from nnaudio_plugins.cqt import CQT2019
 from nnaudio_plugins.declarations import SR_PARAM, params_of
 from nnaudio_plugins.stft import STFT
@@ -32,7 +33,7 @@ from torch import Tensor
 from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.chroma import normalize_frames, threshold_below
-from nnaudio_core.functional.dtypes import dtype_max
+from nnaudio_core.functional.dtypes import dtype_max, dtype_tiny, is_half
 from nnaudio_core.kernels.chroma import C1_HZ, chroma_filterbank, cq_to_chroma
 from nnaudio_core.kernels.cqt import max_cqt_bins
 from nnaudio_core.kinds import FEATURES, MAGNITUDE, POWER, SignalInfo
@@ -72,6 +73,13 @@ THRESHOLD_PARAM = Param("threshold", 0.0, "values below it are set to 0 before n
                         type="float", optional=True)
 
 
+def drop_magnitude_floor(x: Tensor) -> Tensor:
+    """Zero the values at most ``2 * sqrt(tiny)``: the magnitude of silence (``sqrt(0 + tiny)``, see
+    :func:`nnaudio_core.functional.complex.magnitude`), so that silent frames give zero chroma."""
+    tiny = dtype_tiny(torch.float32) if is_half(x.dtype) else dtype_tiny(x.dtype)
+    return torch.where(x > 2.0 * math.sqrt(tiny), x, torch.zeros_like(x))
+
+
 class Chroma(SpectrogramStep):
     """Fold a power STFT or a constant-Q magnitude into pitch classes: ``normalize(W @ S)``.
 
@@ -79,9 +87,11 @@ class Chroma(SpectrogramStep):
     :func:`~nnaudio_core.kernels.chroma.chroma_filterbank` (``rows = n_fft // 2 + 1``, Gaussian
     bumps around each pitch class, weighted by octave), for ``source="cqt"``
     :func:`~nnaudio_core.kernels.chroma.cq_to_chroma` (``rows = n_bins``: each class sums its
-    ``bins_per_octave / n_chroma`` bins in every octave). Values below ``threshold`` become 0; each
-    frame is then divided by its ``norm``-norm (frames of norm below the dtype's smallest normal
-    number, e.g. silence, are left as they are).
+    ``bins_per_octave / n_chroma`` bins in every octave). Input values of at most ``2 * sqrt(tiny)``
+    (``tiny`` the smallest normal float32, or float64, number: the floor of a gradient-safe
+    magnitude at silence) count as zero. Chroma values below ``threshold`` become 0; each frame is
+    then divided by its ``norm``-norm (frames of norm below the dtype's smallest normal number,
+    e.g. silence, are left as they are: zero).
 
     Parameters
     ----------
@@ -178,6 +188,7 @@ class Chroma(SpectrogramStep):
         return f"set n_bins to the constant-Q transform's number of bins (now {self.n_rows})"
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
+        x = drop_magnitude_floor(x)
         w = self.chroma_basis
         if x.dim() >= 2 and x.stride(-2) == 1 and x.stride(-1) != 1:  # frames-major memory (torch.stft's layout)
             raw = x.transpose(-1, -2).matmul(w.t()).transpose(-1, -2)

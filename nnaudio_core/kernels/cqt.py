@@ -278,7 +278,7 @@ def vqt_gamma(gamma: float | None, *, bins_per_octave: int = 12, convention: str
     Examples
     --------
     >>> round(vqt_gamma(None, bins_per_octave=12), 4), vqt_gamma(3.0)
-    (13.1956, 3.0)
+    (13.1958, 3.0)
     """
     if gamma is None:
         bins_per_octave = _check_int("bins_per_octave", bins_per_octave, 1)
