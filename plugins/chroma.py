@@ -73,11 +73,11 @@ THRESHOLD_PARAM = Param("threshold", 0.0, "values below it are set to 0 before n
                         type="float", optional=True)
 
 
-def drop_magnitude_floor(x: Tensor) -> Tensor:
-    """Zero the values at most ``2 * sqrt(tiny)``: the magnitude of silence (``sqrt(0 + tiny)``, see
-    :func:`nnaudio_core.functional.complex.magnitude`), so that silent frames give zero chroma."""
-    tiny = dtype_tiny(torch.float32) if is_half(x.dtype) else dtype_tiny(x.dtype)
-    return torch.where(x > 2.0 * math.sqrt(tiny), x, torch.zeros_like(x))
+def silence_floor(dtype: torch.dtype) -> float:
+    """``2 * sqrt(tiny)``: twice the magnitude of silence (``sqrt(0 + tiny)``, see
+    :func:`nnaudio_core.functional.complex.magnitude`; ``tiny`` of float32 for half precision)."""
+    tiny = dtype_tiny(torch.float32) if is_half(dtype) else dtype_tiny(dtype)
+    return 2.0 * math.sqrt(tiny)
 
 
 class Chroma(SpectrogramStep):
@@ -87,9 +87,9 @@ class Chroma(SpectrogramStep):
     :func:`~nnaudio_core.kernels.chroma.chroma_filterbank` (``rows = n_fft // 2 + 1``, Gaussian
     bumps around each pitch class, weighted by octave), for ``source="cqt"``
     :func:`~nnaudio_core.kernels.chroma.cq_to_chroma` (``rows = n_bins``: each class sums its
-    ``bins_per_octave / n_chroma`` bins in every octave). Input values of at most ``2 * sqrt(tiny)``
-    (``tiny`` the smallest normal float32, or float64, number: the floor of a gradient-safe
-    magnitude at silence) count as zero. Chroma values below ``threshold`` become 0; each frame is
+    ``bins_per_octave / n_chroma`` bins in every octave). Folded values of at most
+    ``2 * sqrt(tiny) * max_c sum_i |W[c, i]|`` (``tiny`` the smallest normal float32, or float64,
+    number: what the gradient-safe magnitude of silence, ``sqrt(tiny)``, folds to) count as zero. Chroma values below ``threshold`` become 0; each frame is
     then divided by its ``norm``-norm (frames of norm below the dtype's smallest normal number,
     e.g. silence, are left as they are: zero).
 
@@ -177,6 +177,8 @@ class Chroma(SpectrogramStep):
         else:
             basis = cq_to_chroma(n_input=c["n_bins"], bins_per_octave=c["bins_per_octave"], n_chroma=c["n_chroma"],
                                  fmin=c["fmin"], base_c=c["base_c"])
+        #: largest row sum of |W| (what input values all equal to 1 fold to at most)
+        self.row_sum: float = float(np.abs(basis).sum(axis=1).max())
         return {"chroma_basis": basis}
 
     def expected_rows(self) -> int:
@@ -188,7 +190,6 @@ class Chroma(SpectrogramStep):
         return f"set n_bins to the constant-Q transform's number of bins (now {self.n_rows})"
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
-        x = drop_magnitude_floor(x)
         w = self.chroma_basis
         if x.dim() >= 2 and x.stride(-2) == 1 and x.stride(-1) != 1:  # frames-major memory (torch.stft's layout)
             raw = x.transpose(-1, -2).matmul(w.t()).transpose(-1, -2)
@@ -196,6 +197,9 @@ class Chroma(SpectrogramStep):
             raw = w.matmul(x)
         largest = dtype_max(raw.dtype)  # a sum of huge values overflows: inf / inf would be NaN
         raw = raw.clamp(-largest, largest)
+        # silence as a gradient-safe magnitude (every input value sqrt(tiny)) folds to at most this: zero
+        floor = silence_floor(x.dtype) * self.row_sum
+        raw = torch.where(raw.abs() > floor, raw, torch.zeros_like(raw))
         return normalize_frames(threshold_below(raw, self.threshold), self.frame_norm, -2).contiguous()
 
     def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
