@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compat import CQT, CQT1992, CQT2019, MFCC, STFT, CQT1992v2, CQT2010v2, MelSpectrogram
+from .compat import CQT, CQT1992, CQT2010, CQT2019, MFCC, STFT, VQT, CQT1992v2, CQT2010v2, MelSpectrogram
 from .compat._layout import missing_attribute
 
-__all__ = ["CQT", "CQT1992", "CQT1992v2", "CQT2010v2", "CQT2019", "MFCC", "STFT", "MelSpectrogram"]
+__all__ = ["CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "MFCC", "STFT", "VQT", "MelSpectrogram"]
 
 
 def __getattr__(name: str) -> Any:

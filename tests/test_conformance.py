@@ -33,6 +33,17 @@ TINY: dict[str, list[dict]] = {
         {"sr": 8000, "fmin": 300.0, "n_bins": 12, "bins_per_octave": 6, "hop_length": 32},
         {"sr": 8000, "fmin": 250.0, "n_bins": 18, "bins_per_octave": 6, "hop_length": 24, "center": False},
     ],
+    "vqt": [
+        {"sr": 8000, "fmin": 300.0, "n_bins": 12, "bins_per_octave": 6, "hop_length": 32},
+        {"sr": 8000, "fmin": 250.0, "n_bins": 17, "bins_per_octave": 6, "hop_length": 24, "gamma": 20.0,
+         "center": False, "lengths": "nnaudio"},
+    ],
+    "chroma": [
+        {"sr": 8000, "n_fft": 64},
+        {"source": "cqt", "n_bins": 30, "bins_per_octave": 12, "fmin": 100.0, "norm": 2.0, "threshold": None},
+    ],
+    "chroma_stft": [{"sr": 8000, "n_fft": 64, "hop_length": 16, "n_chroma": 12}],
+    "chroma_cqt": [{"sr": 8000, "fmin": 130.0, "n_octaves": 2, "bins_per_octave": 12, "hop_length": 32}],
 }
 
 #: Deployment properties a transform does not have yet (issue 11), each with the reason; the test

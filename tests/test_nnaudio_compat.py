@@ -221,8 +221,6 @@ def test_unsupported_nnaudio_classes_say_what_to_use():
         Spectrogram.iSTFT  # noqa: B018
     with pytest.raises(AttributeError, match="GriffinLim"):
         features.Griffin_Lim  # noqa: B018
-    with pytest.raises(AttributeError, match="CQT2010v2"):
-        Spectrogram.CQT2010  # noqa: B018
 
 
 # ------------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ class               registered transform  module        notes
 ``CQT1992``         ``cqt1992``           ``cqt``       nnAudio's frequency-domain variant: the same transform
 ``CQT2010v2``       ``cqt2019``           ``cqt``       multirate; any ``hop_length``; ``fmax`` is honoured
 ``CQT2019``         ``cqt2019``           ``cqt``       the same class as ``CQT2010v2`` (the seed README's name)
+``CQT2010``         ``cqt2019``           ``cqt``       the library's CQT (nnAudio's own ``CQT2010`` differs)
+``VQT``             ``vqt``               ``cqt``       nnAudio's variable-Q lengths; any ``hop_length``
 ==================  ====================  ============  ==========================================
 
 The rules:
@@ -69,11 +71,11 @@ from __future__ import annotations
 from typing import Any
 
 from ._layout import UNSUPPORTED, missing_attribute
-from .cqt import CQT, CQT1992, CQT2019, CQT1992v2, CQT2010v2
+from .cqt import CQT, CQT1992, CQT2010, CQT2019, VQT, CQT1992v2, CQT2010v2
 from .mel import MFCC, MelSpectrogram
 from .stft import STFT
 
-__all__ = ["CQT", "CQT1992", "CQT1992v2", "CQT2010v2", "CQT2019", "MFCC", "STFT", "UNSUPPORTED", "MelSpectrogram"]
+__all__ = ["CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "VQT", "MFCC", "STFT", "UNSUPPORTED", "MelSpectrogram"]
 
 
 def __getattr__(name: str) -> Any:

@@ -48,8 +48,6 @@ UNSUPPORTED = {
     "iSTFT": "inverse transforms are not part of nnaudio-core; invert STFT(output_format='Complex') output with "
     "torch.istft(torch.view_as_complex(spec), n_fft, hop_length, window=torch.hann_window(n_fft))",
     "Griffin_Lim": "phase reconstruction is not part of nnaudio-core; torchaudio.transforms.GriffinLim does it",
-    "CQT2010": "use CQT2010v2 (the same multirate constant-Q transform) or CQT1992v2",
-    "VQT": "the variable-Q transform is not implemented; CQT1992v2 is the gamma=0 case",
     "Gammatonegram": "the gammatone filterbank is not implemented; a third-party plugin can register one",
     "Combined_Frequency_Periodicity": "CFP features are not implemented",
     "CFP": "CFP features are not implemented",
@@ -61,8 +59,8 @@ def missing_attribute(module: str, name: str, names: Iterable[str]) -> Attribute
 
     Examples
     --------
-    >>> str(missing_attribute("nnaudio_core.Spectrogram", "CQT2010", ["CQT2010v2"]))[:46]
-    'nnaudio_core.Spectrogram has no CQT2010: use C'
+    >>> str(missing_attribute("nnaudio_core.Spectrogram", "Griffin_Lim", ["STFT"]))[:50]
+    'nnaudio_core.Spectrogram has no Griffin_Lim: phase'
     """
     if name in UNSUPPORTED:
         return AttributeError(f"{module} has no {name}: {UNSUPPORTED[name]}")

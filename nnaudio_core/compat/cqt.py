@@ -1,7 +1,8 @@
-"""nnAudio's constant-Q classes over the registered ``cqt1992`` and ``cqt2019`` transforms.
+"""nnAudio's constant- and variable-Q classes over the registered ``cqt1992``, ``cqt2019`` and ``vqt``.
 
 ``CQT1992v2`` (also ``CQT``) and ``CQT1992`` hold ``cqt1992``, ``CQT2010v2`` (also ``CQT2019``)
-holds ``cqt2019``, each with nnAudio's kernel lengths (``lengths="nnaudio"``) and complex output.
+and ``CQT2010`` hold ``cqt2019``, ``VQT`` holds ``vqt``, each with nnAudio's kernel lengths
+(``lengths="nnaudio"``) and complex output.
 :class:`NNAudioCQT` turns that output into nnAudio's: its per-bin factors for
 ``normalization_type`` and for unnormalised kernels, its ``center=False`` frames and its layouts.
 """
@@ -19,7 +20,7 @@ from ..errors import ParameterError
 from ._layout import CQT_FORMATS, NORMALIZATION_TYPES, NNAudioLayer, check_choice, forwarded, nnaudio_input
 from ._layout import nnaudio_output as _nnaudio_output
 
-__all__ = ["CQT", "CQT1992", "CQT2019", "CQT1992v2", "CQT2010v2", "NNAudioCQT"]
+__all__ = ["CQT", "CQT1992", "CQT2019", "CQT1992v2", "CQT2010", "CQT2010v2", "VQT", "NNAudioCQT"]
 
 
 class NNAudioCQT(NNAudioLayer):
@@ -37,7 +38,7 @@ class NNAudioCQT(NNAudioLayer):
     Parameters
     ----------
     transform : str
-        ``"cqt1992"`` or ``"cqt2019"``.
+        ``"cqt1992"``, ``"cqt2019"`` or ``"vqt"``.
     verbose : bool
         Log the construction.
     renamed : Mapping[str, str], optional
@@ -343,12 +344,7 @@ class CQT2010v2(NNAudioCQT):
         output_format: str = "Magnitude",
         verbose: bool = True,
     ) -> None:
-        if norm is not True and norm != 1:
-            raise ParameterError(
-                "norm", norm, "expected True: nnAudio 0.3.4 accepts CQT2010v2's norm but ignores it (its output is "
-                "always scaled as forward's normalization_type says); for the unscaled correlation call "
-                "forward(x, normalization_type='convolutional')", context=type(self).__name__,
-            )
+        _check_ignored_norm(type(self).__name__, norm)
         super().__init__("cqt2019", verbose=verbose, renamed={"norm": "basis_norm"}, sr=sr, hop_length=hop_length,
                          fmin=fmin, fmax=fmax, n_bins=n_bins, bins_per_octave=bins_per_octave,
                          filter_scale=filter_scale, norm=basis_norm, window=window, center=True, pad_mode=pad_mode,
@@ -357,3 +353,165 @@ class CQT2010v2(NNAudioCQT):
 
 #: The seed README's name for ``CQT2010v2``.
 CQT2019 = CQT2010v2
+
+
+def _check_ignored_norm(owner: str, norm: Any) -> None:
+    """nnAudio's multirate classes accept ``norm`` and ignore it: only ``True`` is allowed here."""
+    if norm is not True and norm != 1:
+        raise ParameterError(
+            "norm", norm, f"expected True: nnAudio 0.3.4 accepts {owner}'s norm but ignores it (its output is "
+            "always scaled as forward's normalization_type says); for the unscaled correlation call "
+            "forward(x, normalization_type='convolutional')", context=owner,
+        )
+
+
+class CQT2010(NNAudioCQT):
+    """nnAudio's ``CQT2010`` (multirate, frequency-domain kernels): the library's CQT, multirate.
+
+    Holds the registered ``cqt2019`` transform with nnAudio's kernel lengths, exactly as
+    :class:`CQT2010v2`: the same function as :class:`CQT1992v2` (within 1e-3, typically 1e-5).
+    nnAudio's own ``CQT2010`` computes a rectangular-window STFT of the top octave's kernel width
+    at every level and multiplies it by the kernels' spectra; its numbers differ from its
+    ``CQT1992v2`` (see ``docs/migrating-from-nnaudio.md``).
+
+    Parameters
+    ----------
+    sr, hop_length, fmin, fmax, n_bins, bins_per_octave, basis_norm, window, pad_mode, filter_scale, \
+output_format, earlydownsample, verbose
+        As :class:`CQT2010v2` (nnAudio's argument order differs; any ``hop_length`` works).
+    norm : bool
+        Only ``True`` (nnAudio 0.3.4 accepts it and ignores it).
+    trainable_STFT : bool
+        Only ``False``: there is no separate Fourier stage to train (``True`` raises
+        ``NotImplementedError``; use ``trainable_CQT=True``).
+    trainable_CQT : bool
+        The transform's ``trainable``: the per-octave time-domain kernels become ``nn.Parameter``
+        objects (``layer.cqt_kernels``).
+
+    Shape
+    -----
+    As :class:`CQT1992v2`.
+
+    Examples
+    --------
+    >>> cqt_layer = CQT2010(hop_length=500, verbose=False)
+    >>> cqt_layer(torch.randn(22050)).shape
+    torch.Size([1, 84, 45])
+    """
+
+    def __init__(
+        self,
+        sr: float = 22050,
+        hop_length: int = 512,
+        fmin: float = 32.70,
+        fmax: float | None = None,
+        n_bins: int = 84,
+        bins_per_octave: int = 12,
+        norm: bool = True,
+        basis_norm: Any = 1,
+        window: Any = "hann",
+        pad_mode: str = "reflect",
+        trainable_STFT: bool = False,  # noqa: N803 (nnAudio's name)
+        filter_scale: float = 1,
+        trainable_CQT: bool = False,  # noqa: N803 (nnAudio's name)
+        output_format: str = "Magnitude",
+        earlydownsample: bool = True,
+        verbose: bool = True,
+    ) -> None:
+        if trainable_STFT:
+            raise NotImplementedError(
+                f"{type(self).__name__}: trainable_STFT=True is not supported: the transform correlates the signal "
+                "with the constant-Q kernels directly, with no separate Fourier stage; use trainable_CQT=True to "
+                "train the kernels"
+            )
+        _check_ignored_norm(type(self).__name__, norm)
+        super().__init__("cqt2019", verbose=verbose, renamed={"norm": "basis_norm", "trainable": "trainable_CQT"},
+                         sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins,
+                         bins_per_octave=bins_per_octave, filter_scale=filter_scale, norm=basis_norm, window=window,
+                         center=True, pad_mode=pad_mode, trainable=trainable_CQT, output_format=output_format,
+                         earlydownsample=earlydownsample)
+
+
+class VQT(NNAudioCQT):
+    """Variable-Q transform with nnAudio's ``VQT`` arguments (multirate, any hop length).
+
+    Holds the registered ``vqt`` transform with nnAudio's lengths
+    ``l_k = ceil(Q * sr / (f_k + gamma / a))``, ``a = 2 ** (1 / bins_per_octave) - 1``,
+    ``Q = filter_scale / a``: the constant-Q definition of :class:`CQT1992v2` with these lengths
+    (``gamma=0`` is :class:`CQT2010v2`). It also works on GPU and for hops that are not powers of
+    two, where nnAudio 0.3.4's ``VQT`` fails (nnAudio issues #117, #137).
+
+    Parameters
+    ----------
+    sr : float
+        Sample rate in Hz (default 22050).
+    hop_length : int
+        Samples between frames (default 512); any value.
+    fmin : float
+        Frequency of the lowest bin (default 32.70).
+    fmax : float, optional
+        When given, ``n_bins = ceil(bins_per_octave * log2(fmax / fmin))`` (nnAudio 0.3.4 ignores
+        it).
+    n_bins : int
+        Number of bins (default 84).
+    filter_scale : float
+        Kernel length multiplier (default 1).
+    bins_per_octave : int
+        Default 12.
+    norm : bool
+        Only ``True`` (nnAudio 0.3.4 accepts it and ignores it).
+    basis_norm : float or None
+        Kernel ``norm`` (1: L1, default); ``None``/``0``: unnormalised kernels divided by their
+        length, as nnAudio.
+    gamma : float
+        Bandwidth offset in Hz, ``>= 0`` (default 0: the constant-Q transform); ``None`` is
+        librosa's ERB rule here (nnAudio has no such option).
+    window : str or tuple
+        Kernel window (default ``"hann"``).
+    pad_mode : {"reflect", "constant"}
+        Signal extension (frames are always centred, as in nnAudio).
+    earlydownsample : bool
+        Let the top octave run below the full rate when its kernels allow (speed only).
+    trainable : bool
+        Per-octave kernels as ``nn.Parameter`` objects (``layer.cqt_kernels``).
+    output_format : {"Magnitude", "Complex", "Phase"}
+        Default output (``"Magnitude"``).
+    verbose : bool
+        Log the construction through ``logging``.
+
+    Shape
+    -----
+    As :class:`CQT1992v2`.
+
+    Examples
+    --------
+    >>> vqt_layer = VQT(gamma=5.0, hop_length=300, verbose=False)
+    >>> vqt_layer(torch.randn(2, 22050)).shape
+    torch.Size([2, 84, 74])
+    """
+
+    def __init__(
+        self,
+        sr: float = 22050,
+        hop_length: int = 512,
+        fmin: float = 32.70,
+        fmax: float | None = None,
+        n_bins: int = 84,
+        filter_scale: float = 1,
+        bins_per_octave: int = 12,
+        norm: bool = True,
+        basis_norm: Any = 1,
+        gamma: float | None = 0,
+        window: Any = "hann",
+        pad_mode: str = "reflect",
+        earlydownsample: bool = True,
+        trainable: bool = False,
+        output_format: str = "Magnitude",
+        verbose: bool = True,
+    ) -> None:
+        _check_ignored_norm(type(self).__name__, norm)
+        super().__init__("vqt", verbose=verbose, renamed={"norm": "basis_norm"}, sr=sr, hop_length=hop_length,
+                         fmin=fmin, fmax=fmax, n_bins=n_bins, bins_per_octave=bins_per_octave,
+                         filter_scale=filter_scale, norm=basis_norm, gamma=gamma, window=window, center=True,
+                         pad_mode=pad_mode, trainable=trainable, output_format=output_format,
+                         earlydownsample=earlydownsample)

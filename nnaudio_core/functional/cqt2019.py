@@ -135,6 +135,7 @@ def cqt2019_plan(
     attenuation_db: float = 100.0,
     max_phases: int = 32,
     bank_outputs: int = 16,
+    gamma: float | None = 0.0,
 ) -> CQT2019Plan:
     """Kernels and schedule of the multirate CQT (one octave per halving of the sample rate).
 
@@ -165,6 +166,10 @@ def cqt2019_plan(
         Most frame phases allowed at one level.
     bank_outputs : int
         Decimated samples per row block of the filter bank (speed only).
+    gamma : float or None
+        Bandwidth offset of variable-Q kernel lengths (``0``: the constant-Q transform; ``None``:
+        librosa's ERB rule), see :func:`~nnaudio_core.kernels.cqt.cqt_lengths`. Shorter kernels
+        reach further from their centre frequency, so their octaves may stay at a higher rate.
 
     Returns
     -------
@@ -183,9 +188,9 @@ def cqt2019_plan(
     if not (guard > 0):
         raise ValueError(f"guard={guard!r} is not allowed; expected a number > 0")
     common = dict(sr=sr, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave, filter_scale=filter_scale,
-                  norm=norm, window=window, convention=convention)
+                  norm=norm, window=window, convention=convention, gamma=gamma)
     freqs, lengths, center, width = kernel_geometry(sr=sr, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave,
-                                                    filter_scale=filter_scale, convention=convention)
+                                                    filter_scale=filter_scale, convention=convention, gamma=gamma)
     taps = decimation_lowpass(passband=passband, attenuation_db=attenuation_db)
     half = (len(taps) - 1) // 2
     groups = octave_groups(n_bins, bins_per_octave)

@@ -160,14 +160,15 @@ def octave_groups(n_bins: int, bins_per_octave: int) -> list[tuple[int, int]]:
 
 
 def kernel_geometry(
-    *, sr: float, fmin: float, n_bins: int, bins_per_octave: int, filter_scale: float, convention: str
+    *, sr: float, fmin: float, n_bins: int, bins_per_octave: int, filter_scale: float, convention: str,
+    gamma: float | None = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Centre frequencies, real kernel lengths, and the longest kernel's ``n = 0`` column and grid length.
 
     Parameters
     ----------
-    sr, fmin, n_bins, bins_per_octave, filter_scale, convention
-        As :func:`~nnaudio_core.kernels.cqt.cqt_kernels`.
+    sr, fmin, n_bins, bins_per_octave, filter_scale, convention, gamma
+        As :func:`~nnaudio_core.kernels.cqt.cqt_kernels` (``gamma``: variable-Q lengths).
 
     Returns
     -------
@@ -183,6 +184,6 @@ def kernel_geometry(
     """
     freqs = cqt_frequencies(n_bins=n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
     lengths = cqt_lengths(freqs, sr=sr, filter_scale=filter_scale, bins_per_octave=bins_per_octave,
-                          convention=convention)
+                          convention=convention, gamma=gamma)
     lo, hi = _grid(float(lengths[0]))
     return freqs, lengths, -lo, hi - lo

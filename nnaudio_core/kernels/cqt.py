@@ -38,6 +38,7 @@ __all__ = [
     "cqt_n_bins",
     "max_cqt_bins",
     "relative_bandwidth",
+    "vqt_gamma",
 ]
 
 
@@ -193,13 +194,18 @@ def cqt_lengths(
     filter_scale: float = 1.0,
     bins_per_octave: int = 12,
     convention: str = "librosa",
+    gamma: float | None = 0.0,
 ) -> np.ndarray:
     """Real-valued kernel lengths ``l_k`` (in samples) of the bins at ``freqs``.
 
-    ``"librosa"``: ``filter_scale * sr / (alpha * f_k)`` with ``alpha`` from
-    :func:`relative_bandwidth` (the lengths of ``librosa.filters.wavelet_lengths`` with ``gamma=0``);
-    these are generally fractional. ``"nnaudio"``: ``ceil(Q * sr / f_k)`` with
-    ``Q = filter_scale / (2 ** (1 / B) - 1)`` (nnAudio 0.3's ``create_cqt_kernels``).
+    ``"librosa"``: ``filter_scale * sr / (alpha * f_k + gamma)`` with ``alpha`` from
+    :func:`relative_bandwidth` (the lengths of ``librosa.filters.wavelet_lengths``); these are
+    generally fractional. ``"nnaudio"``: ``ceil(Q * sr / (f_k + gamma / a))`` with
+    ``a = 2 ** (1 / B) - 1`` and ``Q = filter_scale / a`` (nnAudio 0.3's ``create_cqt_kernels``).
+    ``gamma = 0`` is the constant-Q transform; ``gamma > 0`` (in Hz) shortens the low kernels (the
+    variable-Q transform, bandwidth ``alpha * f_k + gamma``); ``gamma=None`` is librosa's ERB rule
+    ``gamma = 24.7 * alpha / 0.108`` (bandwidths a constant fraction of the equivalent rectangular
+    bandwidth ``24.7 + 0.108 * f``), with the convention's ``alpha`` (:func:`vqt_gamma`).
 
     Parameters
     ----------
@@ -212,6 +218,8 @@ def cqt_lengths(
     bins_per_octave : int
         Bins per octave (sets the bandwidth).
     convention : {"librosa", "nnaudio"}
+    gamma : float or None
+        Bandwidth offset in Hz, ``>= 0`` (``0``: constant Q); ``None``: the ERB rule.
 
     Returns
     -------
@@ -223,6 +231,8 @@ def cqt_lengths(
     array([843.])
     >>> cqt_lengths(np.array([440.0]), sr=22050, bins_per_octave=12).round(3)
     array([868.549])
+    >>> cqt_lengths(np.array([440.0]), sr=22050, bins_per_octave=12, gamma=None).round(3)
+    array([571.496])
     """
     sr = _check_positive("sr", sr)
     filter_scale = _check_positive("filter_scale", filter_scale)
@@ -230,13 +240,60 @@ def cqt_lengths(
     freqs = np.asarray(freqs, dtype=np.float64)
     if freqs.size and not np.all(freqs > 0):
         raise ValueError(f"freqs={freqs!r} is not allowed; every frequency must be > 0")
+    if convention not in LENGTH_CONVENTIONS:
+        allowed = ", ".join(map(repr, LENGTH_CONVENTIONS))
+        raise ValueError(f"convention={convention!r} is not allowed; expected one of {allowed}")
+    g = vqt_gamma(gamma, bins_per_octave=bins_per_octave, convention=convention)
     if convention == "librosa":
-        return filter_scale * sr / (relative_bandwidth(bins_per_octave) * freqs)
-    if convention == "nnaudio":
-        q = filter_scale / (2.0 ** (1.0 / bins_per_octave) - 1.0)
+        alpha = relative_bandwidth(bins_per_octave)
+        if g == 0:  # the constant-Q lengths, bit for bit
+            return filter_scale * sr / (alpha * freqs)
+        return filter_scale * sr / (alpha * freqs + g)
+    a = 2.0 ** (1.0 / bins_per_octave) - 1.0
+    q = filter_scale / a
+    if g == 0:
         return np.ceil(q * sr / freqs)
-    allowed = ", ".join(map(repr, LENGTH_CONVENTIONS))
-    raise ValueError(f"convention={convention!r} is not allowed; expected one of {allowed}")
+    return np.ceil(q * sr / (freqs + g / a))
+
+
+def vqt_gamma(gamma: float | None, *, bins_per_octave: int = 12, convention: str = "librosa") -> float:
+    """The bandwidth offset ``gamma`` in Hz: ``gamma`` itself, or for ``None`` librosa's ERB rule.
+
+    The ERB rule ``gamma = 24.7 * alpha / 0.108`` makes every bandwidth ``alpha * f + gamma`` the
+    fraction ``alpha / 0.108`` of the equivalent rectangular bandwidth ``24.7 + 0.108 * f``
+    (Glasberg and Moore), with ``alpha`` the convention's relative bandwidth
+    (:func:`relative_bandwidth` for ``"librosa"``, ``2 ** (1 / B) - 1`` for ``"nnaudio"``).
+
+    Parameters
+    ----------
+    gamma : float or None
+        ``>= 0`` Hz, or ``None``.
+    bins_per_octave : int
+    convention : {"librosa", "nnaudio"}
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(vqt_gamma(None, bins_per_octave=12), 4), vqt_gamma(3.0)
+    (13.1958, 3.0)
+    """
+    if gamma is None:
+        bins_per_octave = _check_int("bins_per_octave", bins_per_octave, 1)
+        if convention == "nnaudio":
+            alpha = 2.0 ** (1.0 / bins_per_octave) - 1.0
+        else:
+            alpha = relative_bandwidth(bins_per_octave)
+        return 24.7 * alpha / 0.108
+    try:
+        g = float(gamma)
+    except (TypeError, ValueError):
+        g = float("nan")
+    if isinstance(gamma, bool) or not (math.isfinite(g) and g >= 0):
+        raise ValueError(f"gamma={gamma!r} is not allowed; expected a bandwidth offset >= 0 in Hz, or None (ERB rule)")
+    return g
 
 
 def _grid(length: float) -> tuple[int, int]:
@@ -256,6 +313,7 @@ def cqt_kernels(
     convention: str = "librosa",
     bins: np.ndarray | slice | None = None,
     dtype: type = np.complex128,
+    gamma: float | None = 0.0,
 ) -> CQTKernels:
     """Time-domain constant-Q kernels, exactly as in the module definition.
 
@@ -287,6 +345,9 @@ def cqt_kernels(
         Build only these bins (rows in this order); the array is as wide as its longest kernel.
     dtype : numpy complex dtype
         Output dtype (kernels are computed in float64).
+    gamma : float or None
+        Bandwidth offset in Hz of the variable-Q lengths (``0``: constant Q, the default;
+        ``None``: librosa's ERB rule), see :func:`cqt_lengths`.
 
     Returns
     -------
@@ -309,7 +370,8 @@ def cqt_kernels(
     1.0
     """
     return _kernel_array(sr=sr, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave, filter_scale=filter_scale,
-                         norm=norm, window=window, convention=convention, bins=bins, dtype=dtype, real_rows=False)
+                         norm=norm, window=window, convention=convention, bins=bins, dtype=dtype, real_rows=False,
+                         gamma=gamma)
 
 
 def cqt_conv_kernels(
@@ -323,6 +385,7 @@ def cqt_conv_kernels(
     window: WindowSpec = "hann",
     convention: str = "librosa",
     bins: np.ndarray | slice | None = None,
+    gamma: float | None = 0.0,
 ) -> CQTKernels:
     """The kernels of :func:`cqt_kernels` as real correlation rows ``[Re K; -Im K]``, float64.
 
@@ -343,7 +406,8 @@ def cqt_conv_kernels(
     True
     """
     return _kernel_array(sr=sr, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave, filter_scale=filter_scale,
-                         norm=norm, window=window, convention=convention, bins=bins, dtype=np.float64, real_rows=True)
+                         norm=norm, window=window, convention=convention, bins=bins, dtype=np.float64, real_rows=True,
+                         gamma=gamma)
 
 
 def _kernel_array(
@@ -359,6 +423,7 @@ def _kernel_array(
     bins: np.ndarray | slice | None,
     dtype: type,
     real_rows: bool,
+    gamma: float | None = 0.0,
 ) -> CQTKernels:
     """Shared body of :func:`cqt_kernels` (complex rows) and :func:`cqt_conv_kernels` (real rows)."""
     freqs = cqt_frequencies(n_bins=n_bins, fmin=fmin, bins_per_octave=bins_per_octave)
@@ -372,7 +437,7 @@ def _kernel_array(
         )
     p = _check_norm(norm)
     lengths_all = cqt_lengths(freqs, sr=sr, filter_scale=filter_scale, bins_per_octave=bins_per_octave,
-                              convention=convention)
+                              convention=convention, gamma=gamma)
     if lengths_all.min() < 1:
         raise ValueError(
             f"filter_scale={filter_scale!r} is not allowed here: the top bin's kernel would be {lengths_all.min():.3f} "
