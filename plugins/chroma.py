@@ -89,7 +89,8 @@ class Chroma(SpectrogramStep):
     :func:`~nnaudio_core.kernels.chroma.cq_to_chroma` (``rows = n_bins``: each class sums its
     ``bins_per_octave / n_chroma`` bins in every octave). Folded values of at most
     ``2 * sqrt(tiny) * max_c sum_i |W[c, i]|`` (``tiny`` the smallest normal float32, or float64,
-    number: what the gradient-safe magnitude of silence, ``sqrt(tiny)``, folds to) count as zero. Chroma values below ``threshold`` become 0; each frame is
+    number: what the gradient-safe magnitude of silence, ``sqrt(tiny)``, folds to) count as zero.
+    Chroma values below ``threshold`` become 0; each frame is
     then divided by its ``norm``-norm (frames of norm below the dtype's smallest normal number,
     e.g. silence, are left as they are: zero).
 
@@ -399,7 +400,9 @@ class ChromaCQT(KernelTransform):
         return self.cqt.frame_count(length)
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
-        spec = self.cqt.compute(x, batch).clamp(max=dtype_max(x.dtype))  # huge input: a finite magnitude
+        spec = self.cqt.compute(x, batch)
+        if not is_half(spec.dtype):  # huge input: a finite magnitude (half precision: no scalar that large)
+            spec = spec.clamp(max=dtype_max(spec.dtype))
         return self.chroma.compute(spec, batch)
 
     def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:

@@ -53,6 +53,8 @@ KNOWN_GAPS: dict[tuple[str, str | None], dict[str, str]] = {
     ("cqt1992", None): {"torch.export": "frame and padding arithmetic guards on time mod hop"},
     ("cqt1992", "fft"): {"onnx": "the fft path's complex block products have no ONNX lowering"},
     ("cqt2019", None): {"torch.export": "frame and padding arithmetic guards on time mod hop"},
+    ("vqt", None): {"torch.export": "cqt2019's multirate plan: guards on time mod hop"},
+    ("chroma_cqt", None): {"torch.export": "cqt2019's multirate plan: guards on time mod hop"},
 }
 
 

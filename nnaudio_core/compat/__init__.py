@@ -75,7 +75,10 @@ from .cqt import CQT, CQT1992, CQT2010, CQT2019, VQT, CQT1992v2, CQT2010v2
 from .mel import MFCC, MelSpectrogram
 from .stft import STFT
 
-__all__ = ["CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "VQT", "MFCC", "STFT", "UNSUPPORTED", "MelSpectrogram"]
+__all__ = [
+    "CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "VQT",
+    "MFCC", "STFT", "UNSUPPORTED", "MelSpectrogram",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,6 @@ number of the dtype (silence) are left as they are, so the result is finite (zer
 so is its gradient. Half-precision input is normalised in float32 and cast back.
 """
 
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -17,7 +16,7 @@ from .dtypes import dtype_tiny, is_half
 __all__ = ["normalize_frames", "threshold_below"]
 
 
-def normalize_frames(x: Tensor, norm: Optional[float], dim: int = -2) -> Tensor:
+def normalize_frames(x: Tensor, norm: float | None, dim: int = -2) -> Tensor:
     """Divide ``x`` by its ``norm``-norm along ``dim`` (silent frames unchanged).
 
     Parameters
@@ -64,7 +63,7 @@ def normalize_frames(x: Tensor, norm: Optional[float], dim: int = -2) -> Tensor:
     return (work / length).to(x.dtype)
 
 
-def threshold_below(x: Tensor, threshold: Optional[float]) -> Tensor:
+def threshold_below(x: Tensor, threshold: float | None) -> Tensor:
     """Set entries below ``threshold`` to zero (``None``: unchanged), as ``librosa.feature.chroma_cqt``.
 
     Examples
