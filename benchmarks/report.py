@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 DOCS = HERE.parent / "docs"
-ORDER = ["stft", "mel", "cqt", "extract"]
+ORDER = ["stft", "mel", "cqt", "vqt_chroma", "extract"]
 
 INTRO = """# Performance
 
@@ -34,6 +34,24 @@ torch's OpenMP) has stopped spinning: on two cores a spinning pool otherwise dou
 whatever runs next. Accuracy figures are asserted by the test suite (`pytest`); the tables restate
 them.
 """
+
+
+def blas_line() -> str:
+    """Which BLAS (and kernel) numpy used for the numpy-based peers (librosa, nnAudio's numpy parts)."""
+    import os
+
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    try:
+        import numpy  # noqa: F401  (loads the BLAS threadpoolctl reports)
+        from threadpoolctl import threadpool_info
+
+        blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')} kernels)"
+                for i in threadpool_info() if i.get("user_api") == "blas"]
+    except ImportError:
+        blas = []
+    forced = f"OPENBLAS_CORETYPE={coretype}" if coretype else "OPENBLAS_CORETYPE unset (kernels auto-detected)"
+    return (f"numpy's BLAS for the peers when this page was written: {', '.join(blas) or 'unknown'}; {forced}. "
+            "Each benchmark's own table names its machine.\n")
 
 
 def run_all() -> None:
@@ -84,7 +102,7 @@ def plot(path: Path) -> bool:
 
 
 def write_page() -> Path:
-    parts = [INTRO]
+    parts = [INTRO, blas_line()]
     if plot(DOCS / "performance.png"):
         parts.append("![benchmark times](performance.png)\n")
     for name in ORDER:
