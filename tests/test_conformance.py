@@ -49,13 +49,7 @@ TINY: dict[str, list[dict]] = {
 #: Deployment properties a transform does not have yet (issue 11), each with the reason; the test
 #: below checks that they still fail, so a fix shows up as a failure until its entry is removed.
 #: Keys: (transform name, backend in use or None for any).
-KNOWN_GAPS: dict[tuple[str, str | None], dict[str, str]] = {
-    ("cqt1992", None): {"torch.export": "frame and padding arithmetic guards on time mod hop"},
-    ("cqt1992", "fft"): {"onnx": "the fft path's complex block products have no ONNX lowering"},
-    ("cqt2019", None): {"torch.export": "frame and padding arithmetic guards on time mod hop"},
-    ("vqt", None): {"torch.export": "cqt2019's multirate plan: guards on time mod hop"},
-    ("chroma_cqt", None): {"torch.export": "cqt2019's multirate plan: guards on time mod hop"},
-}
+KNOWN_GAPS: dict[tuple[str, str | None], dict[str, str]] = {}
 
 
 #: The slow deployment properties (seconds each). They check the trainable twin of a frozen

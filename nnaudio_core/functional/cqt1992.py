@@ -23,8 +23,9 @@ from torch import Tensor
 
 from ..kernels.cqt import _check_int, _grid, cqt_conv_kernels, cqt_kernels
 from ..kernels.windows import WindowSpec, periodic_window
+from .complex import exporting
 from .conv import strided_conv1d
-from .cqt_common import cqt_frame_count, extend_signal, kernel_geometry, octave_groups, scale_bins
+from .cqt_common import cqt_frame_count, extend_signal, fit_length, kernel_geometry, octave_groups, scale_bins
 
 __all__ = ["CQT1992FFTPlan", "CQT1992FFTSchedule", "cqt1992_conv", "cqt1992_fft", "cqt1992_fft_plan"]
 
@@ -293,7 +294,7 @@ def cqt1992_conv(
     frames = cqt_frame_count(length, hop_length, center, width)
     if center:
         x = extend_signal(x, center_index, (frames - 1) * hop_length + width - center_index - length, pad_mode)
-    out = strided_conv1d(x.unsqueeze(1), weight, hop_length)[..., :frames]
+    out = fit_length(strided_conv1d(x.unsqueeze(1), weight, hop_length), frames)
     return scale_bins(out[:, :n_bins], out[:, n_bins:], scale)
 
 
@@ -351,8 +352,12 @@ def cqt1992_fft(
     needed = (frames - 1) * hop_length + schedule.width
     n_blocks = 0
     if n_fft > 0:
+        # the blocks cover every frame's window: (frames_per_block - 1) * hop + width <= n_fft, so this
+        # is at least the count above (no max() of two lengths: torch.export keeps time dynamic)
         n_blocks = (frames + frames_per_block - 1) // frames_per_block
-        needed = max(needed, (n_blocks - 1) * frames_per_block * hop_length + n_fft)
+        if exporting():
+            n_blocks = n_blocks + 1  # torch.export specialises a dimension that can be 1: one spare block
+        needed = (n_blocks - 1) * frames_per_block * hop_length + n_fft
     if center:
         xp = extend_signal(x, schedule.center_index, needed - schedule.center_index - length, pad_mode)
     else:
@@ -361,27 +366,78 @@ def cqt1992_fft(
     imags: list[Tensor] = []
     if n_fft > 0:
         blocks = xp.unfold(-1, n_fft, frames_per_block * hop_length)  # (batch, blocks, n_fft)
-        spec = torch.fft.rfft(blocks).reshape(batch * n_blocks, n_fft // 2 + 1)
-        p = n_fft // hop_length
-        folded: list[Tensor] = []
-        for bins, kern in zip(fft_bins, fft_kernels):  # noqa: B905 (TorchScript has no strict=)
-            rows = bins.shape[0] // p
-            negative = bins > n_fft // 2  # X(f) = conj(X(n_fft - f)) for a real signal
-            g = spec.index_select(-1, torch.where(negative, n_fft - bins, bins))
-            g = torch.complex(g.real, torch.where(negative, -g.imag, g.imag))
-            g = g.reshape(batch * n_blocks, p, rows).transpose(0, 1).contiguous()  # (P, BN, R)
-            folded.append(torch.bmm(g, torch.view_as_complex(kern.to(x.dtype))))  # (P, BN, n)
-        z = torch.cat(folded, -1)
-        n_low = z.shape[-1]
-        y = torch.fft.ifft(z, dim=0)[:frames_per_block]  # (Fb, BN, n)
-        y = y.reshape(frames_per_block, batch, n_blocks, n_low).permute(1, 3, 2, 0)
-        y = y.reshape(batch, n_low, n_blocks * frames_per_block)[..., :frames]
-        reals.append(y.real)
-        imags.append(y.imag)
+        if exporting():
+            re, im = _block_frames_real(blocks, fft_kernels, fft_bins, n_fft, hop_length, frames_per_block)
+        else:
+            re, im = _block_frames(blocks, fft_kernels, fft_bins, n_fft, hop_length, frames_per_block)
+        reals.append(fit_length(re, frames))
+        imags.append(fit_length(im, frames))
     for weight, offset in zip(conv_kernels, schedule.conv_offsets):  # noqa: B905 (TorchScript has no strict=)
         n = weight.shape[0] // 2
-        out = strided_conv1d(xp[:, offset:].unsqueeze(1), weight.to(xp.dtype), hop_length)[..., :frames]
+        out = fit_length(strided_conv1d(xp[:, offset:].unsqueeze(1), weight.to(xp.dtype), hop_length), frames)
         reals.append(out[:, :n])
         imags.append(out[:, n:])
     real, imag = scale_bins(torch.cat(reals, 1), torch.cat(imags, 1), scale)
     return real.to(out_dtype), imag.to(out_dtype)
+
+
+def _block_frames(blocks: Tensor, fft_kernels: list[Tensor], fft_bins: list[Tensor], n_fft: int, hop_length: int,
+                  frames_per_block: int) -> tuple[Tensor, Tensor]:
+    """The FFT octaves' frames of every block (complex arithmetic): real, imag ``(batch, n, blocks * Fb)``."""
+    batch = blocks.shape[0]
+    spec = torch.fft.rfft(blocks).reshape(-1, n_fft // 2 + 1)  # (batch * blocks, bins)
+    p = n_fft // hop_length
+    folded: list[Tensor] = []
+    for bins, kern in zip(fft_bins, fft_kernels):  # noqa: B905 (TorchScript has no strict=)
+        rows = bins.shape[0] // p
+        negative = bins > n_fft // 2  # X(f) = conj(X(n_fft - f)) for a real signal
+        g = spec.index_select(-1, torch.where(negative, n_fft - bins, bins))
+        g = torch.complex(g.real, torch.where(negative, -g.imag, g.imag))
+        g = g.reshape(-1, p, rows).transpose(0, 1).contiguous()  # (P, BN, R)
+        folded.append(torch.bmm(g, torch.view_as_complex(kern.to(blocks.dtype))))  # (P, BN, n)
+    z = torch.cat(folded, -1)
+    n_low = z.shape[-1]
+    y = torch.fft.ifft(z, dim=0)[:frames_per_block]  # (Fb, BN, n)
+    y = y.reshape(frames_per_block, batch, -1, n_low).permute(1, 3, 2, 0).reshape(batch, n_low, -1)
+    return y.real, y.imag
+
+
+@torch.jit.unused  # exporting only (never under TorchScript)
+def _block_frames_real(blocks: Tensor, fft_kernels: list[Tensor], fft_bins: list[Tensor], n_fft: int,
+                       hop_length: int, frames_per_block: int) -> tuple[Tensor, Tensor]:
+    """:func:`_block_frames` on real and imaginary parts only (ONNX has no complex tensors).
+
+    The block spectra come from ``view_as_real(rfft)``, the products are real matrix products, and
+    the ``P``-point inverse DFT, of which only ``Fb`` outputs are kept, is a product with its
+    ``(Fb, P)`` cosine and sine matrices.
+    """
+    batch = blocks.shape[0]
+    spec = torch.view_as_real(torch.fft.rfft(blocks)).reshape(-1, n_fft // 2 + 1, 2)  # (BN, bins, 2)
+    p = n_fft // hop_length
+    folded_re: list[Tensor] = []
+    folded_im: list[Tensor] = []
+    for bins, kern in zip(fft_bins, fft_kernels):  # noqa: B905 (TorchScript has no strict=)
+        rows = bins.shape[0] // p
+        negative = bins > n_fft // 2
+        g = spec.index_select(1, torch.where(negative, n_fft - bins, bins))
+        sign = torch.where(negative, -1.0, 1.0).to(g.dtype)
+        g_re = g[..., 0].reshape(-1, p, rows).transpose(0, 1)  # (P, BN, R)
+        g_im = (g[..., 1] * sign).reshape(-1, p, rows).transpose(0, 1)
+        k = kern.to(g.dtype)
+        k_re, k_im = k[..., 0], k[..., 1]  # (P, R, n)
+        folded_re.append(torch.bmm(g_re, k_re) - torch.bmm(g_im, k_im))
+        folded_im.append(torch.bmm(g_re, k_im) + torch.bmm(g_im, k_re))
+    z_re, z_im = torch.cat(folded_re, -1), torch.cat(folded_im, -1)  # (P, BN, n)
+    n_low = z_re.shape[-1]
+    angle = torch.arange(frames_per_block, dtype=torch.float64)[:, None] * torch.arange(p, dtype=torch.float64)
+    angle = angle * (2 * math.pi / p)
+    cos = (torch.cos(angle) / p).to(device=blocks.device, dtype=z_re.dtype)
+    sin = (torch.sin(angle) / p).to(device=blocks.device, dtype=z_re.dtype)
+    # (Fb, P) @ (P, n) per block and batch, as bmm: no reshape that mixes the symbolic blocks with n
+    z_re, z_im = z_re.transpose(0, 1), z_im.transpose(0, 1)  # (BN, P, n)
+    cos, sin = cos.expand(z_re.shape[0], -1, -1), sin.expand(z_re.shape[0], -1, -1)
+    y_re = (torch.bmm(cos, z_re) - torch.bmm(sin, z_im)).transpose(0, 1)  # (Fb, BN, n)
+    y_im = (torch.bmm(sin, z_re) + torch.bmm(cos, z_im)).transpose(0, 1)
+    y_re = y_re.reshape(frames_per_block, batch, -1, n_low).permute(1, 3, 2, 0).reshape(batch, n_low, -1)
+    y_im = y_im.reshape(frames_per_block, batch, -1, n_low).permute(1, 3, 2, 0).reshape(batch, n_low, -1)
+    return y_re, y_im

@@ -20,7 +20,8 @@ from torch import Tensor
 from ..kernels.cqt import _check_int, cqt_conv_kernels
 from ..kernels.lowpass import decimation_lowpass, polyphase_bank
 from ..kernels.windows import WindowSpec
-from .cqt_common import cqt_frame_count, extend_signal, kernel_geometry, octave_groups, scale_bins
+from .complex import exporting
+from .cqt_common import cqt_frame_count, extend_signal, fit_length, kernel_geometry, octave_groups, scale_bins
 
 __all__ = ["CQT2019Plan", "CQT2019Schedule", "cqt2019", "cqt2019_plan", "subsample_kernels"]
 
@@ -252,6 +253,10 @@ def _bank_input(n_out: int, outputs: int, bank_width: int) -> int:
 
 def _decimate(x: Tensor, bank: Tensor) -> Tensor:
     """Filter and keep every second sample: ``y[i] = sum_k h[k] x[2 i + k]`` (valid part only)."""
+    if exporting():
+        # one stride-2 correlation with the first row (the taps): torch.export cannot merge the
+        # bank's (blocks, M) output dims of symbolic size; the slack of cqt2019 covers the shorter output
+        return F.conv1d(x.unsqueeze(1), bank[:1], stride=2)[:, 0]
     outputs = bank.shape[0]
     y = F.conv1d(x.unsqueeze(1), bank, stride=2 * outputs)  # (batch, M, blocks)
     return y.transpose(1, 2).reshape(x.shape[0], -1)
@@ -307,16 +312,28 @@ def cqt2019(
     outputs = lowpass.shape[0]
     bank_width = lowpass.shape[-1]
     top = max(levels)
-    # samples needed at each level, from the deepest up
-    need = [0] * (top + 1)
-    for g in range(len(kernels)):
-        count = (frames + phases[g] - 1) // phases[g]
-        n_g = starts[g] + (count - 1) * strides[g] + kernels[g].shape[-1]
-        need[levels[g]] = max(need[levels[g]], n_g)
-    for j in range(top - 1, -1, -1):
-        need[j] = max(need[j], _bank_input(need[j + 1], outputs, bank_width))
     left = schedule.pad_left if center else schedule.pad_left - schedule.center_index
-    xj = extend_signal(x, left, need[0] - left - length, pad_mode)
+    exact = not exporting()
+    if exact:
+        # samples needed at each level, from the deepest up
+        need = [0] * (top + 1)
+        for g in range(len(kernels)):
+            count = (frames + phases[g] - 1) // phases[g]
+            n_g = starts[g] + (count - 1) * strides[g] + kernels[g].shape[-1]
+            need[levels[g]] = max(need[levels[g]], n_g)
+        for j in range(top - 1, -1, -1):
+            need[j] = max(need[j], _bank_input(need[j + 1], outputs, bank_width))
+        total = need[0]
+    else:
+        # torch.export: no max() of symbolic lengths. Level j of a signal of left + frames * hop + slack
+        # samples keeps at least (left + frames * hop + slack) / 2**j - (bank_width + 2 * outputs) of
+        # them, and group g needs at most starts + frames * hop / 2**j + width there: this slack covers
+        # every group; each correlation then takes exactly the samples it needs (fit_length).
+        slack = 0
+        for g in range(len(kernels)):
+            slack = max(slack, (starts[g] + kernels[g].shape[-1] + bank_width + 2 * outputs) << levels[g])
+        total = left + frames * schedule.hop_length + slack
+    xj = extend_signal(x, left, total - left - length, pad_mode)
     bank = lowpass.to(x.dtype)
     reals: list[Tensor] = []
     imags: list[Tensor] = []
@@ -328,11 +345,15 @@ def cqt2019(
         w = kernels[g]
         p = phases[g]
         n = w.shape[0] // (2 * p)
-        out = F.conv1d(xj[:, starts[g] :].unsqueeze(1), w.to(xj.dtype), stride=strides[g])  # (batch, p*2n, s)
+        count = (frames + p - 1) // p
+        if exact:
+            xg = xj[:, starts[g] :]
+        else:
+            xg = fit_length(F.pad(xj, [-starts[g], 0]), (count - 1) * strides[g] + w.shape[-1])
+        out = F.conv1d(xg.unsqueeze(1), w.to(xj.dtype), stride=strides[g])  # (batch, p*2n, count)
         if p > 1:
-            count = out.shape[-1]
-            out = out.reshape(batch, p, 2 * n, count).permute(0, 2, 3, 1).reshape(batch, 2 * n, count * p)
-        out = out[..., :frames]
+            out = out.reshape(batch, p, 2 * n, -1).permute(0, 2, 3, 1).reshape(batch, 2 * n, -1)
+        out = out[..., :frames] if exact else fit_length(out, frames)
         reals.append(out[:, :n])
         imags.append(out[:, n:])
     reals.reverse()

@@ -18,10 +18,12 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..kernels.cqt import _check_int, _grid, cqt_frequencies, cqt_lengths
+from .complex import exporting
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
-__all__ = ["PAD_MODES", "cqt_frame_count", "extend_signal", "kernel_geometry", "octave_groups", "scale_bins"]
+__all__ = ["PAD_MODES", "cqt_frame_count", "extend_signal", "fit_length", "kernel_geometry", "octave_groups",
+           "scale_bins"]
 
 
 def cqt_frame_count(length: int, hop_length: int, center: bool, width: int) -> int:
@@ -49,9 +51,34 @@ def cqt_frame_count(length: int, hop_length: int, center: bool, width: int) -> i
     """
     if center:
         return 1 + length // hop_length
-    if length < width:
+    if not exporting() and length < width:  # an exported program takes inputs of at least `width` samples
         return 0
     return 1 + (length - width) // hop_length
+
+
+def fit_length(x: Tensor, length: int) -> Tensor:
+    """Crop the last axis of ``x`` to ``length`` samples, or zero-pad it to that length.
+
+    One ``F.pad`` (a negative pad crops), with no branch on the sizes: under ``torch.export`` the
+    result has exactly ``length`` samples for every input length, so the time dimension stays
+    dynamic where a slice ``x[..., :length]`` would need the exporter to prove ``length <= len``.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (..., time)
+    length : int
+        Samples to keep, ``>= 0``.
+
+    Returns
+    -------
+    torch.Tensor, shape (..., length)
+
+    Examples
+    --------
+    >>> fit_length(torch.arange(5.0), 3), fit_length(torch.arange(2.0), 4)
+    (tensor([0., 1., 2.]), tensor([0., 1., 0., 0.]))
+    """
+    return F.pad(x, [0, length - x.shape[-1]])
 
 
 def extend_signal(x: Tensor, left: int, right: int, pad_mode: str) -> Tensor:
@@ -79,28 +106,32 @@ def extend_signal(x: Tensor, left: int, right: int, pad_mode: str) -> Tensor:
     tensor([[1., 2., 3., 2., 1., 2., 3., 2., 1.]])
     """
     length = x.shape[-1]
-    if right < 0:
-        x = x[..., : length + right]
-        length = length + right
-        right = 0
-    if left == 0 and right == 0:
-        return x
     if pad_mode == "constant":
-        return F.pad(x, [left, right])
-    if pad_mode == "reflect" and left < length and right < length:
-        return F.pad(x.unsqueeze(1), [left, right], mode="reflect").squeeze(1)
-    if pad_mode == "replicate":
-        return F.pad(x.unsqueeze(1), [left, right], mode="replicate").squeeze(1)
+        return F.pad(x, [left, right])  # a negative pad crops
+    if not exporting():  # exporting: no comparison of the (symbolic) lengths; the index path takes any pads
+        if right < 0:
+            x = x[..., : length + right]
+            length = length + right
+            right = 0
+        if left == 0 and right == 0:
+            return x
+        if pad_mode == "reflect" and left < length and right < length:
+            return F.pad(x.unsqueeze(1), [left, right], mode="reflect").squeeze(1)
+        if pad_mode == "replicate":
+            return F.pad(x.unsqueeze(1), [left, right], mode="replicate").squeeze(1)
     idx = torch.arange(-left, length + right, device=x.device)
     if pad_mode == "reflect":
         if length == 1:
             idx = torch.zeros_like(idx)
         else:
-            period = 2 * (length - 1)
+            # the period as a tensor: ONNX has no remainder by a symbolic scalar
+            period = torch.full((), 2 * (length - 1), dtype=idx.dtype, device=x.device)
             idx = torch.remainder(idx, period)
             idx = torch.where(idx < length, idx, period - idx)
     elif pad_mode == "circular":
-        idx = torch.remainder(idx, length)
+        idx = torch.remainder(idx, torch.full((), length, dtype=idx.dtype, device=x.device))
+    elif pad_mode == "replicate":
+        idx = idx.clamp(0, length - 1)
     else:
         raise ValueError("pad_mode=" + pad_mode + " is not allowed; expected constant, reflect, replicate or circular")
     return x.index_select(-1, idx)

@@ -173,6 +173,13 @@ def _dynamic_shapes(transform: KernelTransform, x: Tensor) -> dict[str, dict[int
 
     length = int(x.shape[-1])
     low = max(2, length // 2) if transform.core_dims == 1 else 2
+    if transform.core_dims == 1:
+        # torch.export specialises a dimension that can be 1, so the range starts where there are 2 frames
+        while low < length:
+            frames = transform.frame_count(low)
+            if frames is None or frames >= 2:
+                break
+            low += 1
     return {"x": {0: Dim("batch", min=1, max=1024), x.dim() - 1: Dim("time", min=low, max=2**22)}}
 
 
