@@ -1,0 +1,141 @@
+"""PCEN, gammatonegram and CFP: parity with librosa.pcen and nnAudio 0.3.4 on the shipped recording."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.signal
+import torch
+from torch.overrides import TorchFunctionMode
+
+from nnaudio_core import ParameterError, build_transform, get_transform
+
+librosa = pytest.importorskip("librosa")
+
+PCEN = get_transform("pcen")
+EXAMPLE = Path(__file__).resolve().parent.parent / "nnaudio_core" / "data" / "example.flac"
+
+
+def recording(sr: int = 22050) -> np.ndarray:
+    """The shipped example recording (4 s, 22.05 kHz), float32."""
+    import soundfile
+
+    y, file_sr = soundfile.read(EXAMPLE, dtype="float32")
+    assert file_sr == sr
+    return y
+
+
+def _rel(actual, expected) -> float:
+    """Largest absolute difference relative to the reference's largest magnitude."""
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}"
+    return float(np.abs(actual - expected).max() / np.abs(expected).max())
+
+
+# ------------------------------------------------------------------------------------------------
+# pcen
+# ------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def mel_magnitude():
+    return librosa.feature.melspectrogram(y=recording(), sr=22050, n_fft=2048, hop_length=512, n_mels=128, power=1.0)
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    dict(max_size=3),
+    dict(max_size=4, gain=0.6, bias=10.0, power=0.25),
+    dict(power=0.0),
+    dict(bias=0.0, time_constant=0.06),
+    dict(b=0.5, eps=1e-3),
+    dict(b=1.0),
+])
+@pytest.mark.parametrize("scale", [1.0, 2.0**31])  # librosa's defaults assume 32-bit integer audio
+def test_pcen_is_librosas_on_a_real_mel_spectrogram(mel_magnitude, kw, scale):
+    S = mel_magnitude * np.float32(scale)
+    expected = librosa.pcen(S, sr=22050, hop_length=512, **kw)
+    out = PCEN(sr=22050, hop_length=512, **kw)(torch.from_numpy(S)).numpy()
+    assert _rel(out, expected) <= 1e-4
+
+
+def test_pcen_batched_and_per_channel_equal_one_by_one(mel_magnitude):
+    S = torch.from_numpy(np.stack([mel_magnitude, mel_magnitude[:, ::-1].copy() * 3.0]))
+    shared = PCEN(sr=22050, hop_length=512)
+    per_row = PCEN(sr=22050, hop_length=512, n_bands=128, trainable=True)
+    batched = shared(S)
+    for i in range(2):
+        np.testing.assert_allclose(batched[i].numpy(), shared(S[i]).numpy(), rtol=1e-6, atol=1e-6)
+        expected = librosa.pcen(S[i].numpy(), sr=22050, hop_length=512)
+        assert _rel(per_row(S[i]).detach().numpy(), expected) <= 1e-4
+
+
+def test_pcen_first_frame_initial_state_is_lfilter_zi_scaled(mel_magnitude):
+    S = mel_magnitude * np.float32(100.0)
+    b = 0.1
+    zi = scipy.signal.lfilter_zi([b], [1, b - 1]) * S[:, :1]
+    expected = librosa.pcen(S, sr=22050, hop_length=512, b=b, zi=zi)
+    out = PCEN(sr=22050, hop_length=512, b=b, initial_state="first_frame")(torch.from_numpy(S)).numpy()
+    assert _rel(out, expected) <= 1e-4
+    # and differs from librosa's default state (M[-1] = 1), so the option is not a no-op
+    assert _rel(PCEN(sr=22050, hop_length=512, b=b)(torch.from_numpy(S)).numpy(), expected) > 1e-3
+
+
+@pytest.mark.parametrize("frames", [1, 31, 32, 33, 1025, 40_000])
+def test_pcen_blocked_scan_matches_the_sequential_filter(frames):
+    """Every block boundary of the three-level scan, against scipy's lfilter in float64."""
+    rng = np.random.default_rng(frames)
+    S = rng.random((3, frames)) ** 3
+    for b in (0.9, 0.05, 1e-4):
+        expected = librosa.pcen(S, sr=22050, hop_length=512, b=b)
+        out = PCEN(sr=22050, hop_length=512, b=b).double()(torch.from_numpy(S)).numpy()
+        np.testing.assert_allclose(out, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_pcen_trainable_parameters_stay_valid_and_get_finite_gradients(mel_magnitude):
+    step = PCEN(sr=22050, hop_length=512, n_bands=128, trainable=True)
+    assert sorted(n for n, _ in step.named_parameters()) == ["log_bias", "log_gain", "log_power", "logit_smooth"]
+    assert all(p.shape == (128, 1) for p in step.parameters())
+    S = torch.from_numpy(mel_magnitude[None] * 1000.0)
+    optimiser = torch.optim.SGD(step.parameters(), lr=5.0)
+    for _ in range(3):  # big steps: the reparameterisation keeps every value in range
+        optimiser.zero_grad()
+        out = step(S)
+        (-out.std()).backward()
+        for name, p in step.named_parameters():
+            assert torch.isfinite(p.grad).all(), name
+            assert p.grad.abs().sum() > 0, name
+        optimiser.step()
+    assert torch.isfinite(step(S)).all()
+    s = torch.sigmoid(step.logit_smooth)
+    assert bool(((s > 0) & (s < 1)).all()) and bool((step.log_gain.exp() > 0).all())
+    # the channels learnt different values
+    assert step.log_gain.detach().std() > 0
+
+
+def test_pcen_rejects_values_trainable_cannot_represent():
+    with pytest.raises(ParameterError, match="power"):
+        PCEN(power=0.0, trainable=True)
+    with pytest.raises(ParameterError, match="b"):
+        PCEN(b=1.0, trainable=True)
+    with pytest.raises(ValueError, match="hop_length"):
+        build_transform({"pipeline": [{"mel": {"hop_length": 256}}, {"pcen": {"hop_length": 512}}]})
+
+
+def test_pcen_runs_without_a_python_loop_over_frames():
+    """The scan's Python work does not grow with the number of frames (a loop per frame would)."""
+    step = PCEN(sr=22050, hop_length=512)
+    calls = []
+
+    class Count(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            calls.append(func)
+            return func(*args, **(kwargs or {}))
+
+    counts = []
+    for frames in (40, 4000):
+        calls.clear()
+        with Count():
+            step(torch.rand(8, frames))
+        counts.append(len(calls))
+    assert counts[0] == counts[1]
