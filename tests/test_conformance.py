@@ -44,6 +44,8 @@ TINY: dict[str, list[dict]] = {
     ],
     "chroma_stft": [{"sr": 8000, "n_fft": 64, "hop_length": 16, "n_chroma": 12}],
     "chroma_cqt": [{"sr": 8000, "fmin": 130.0, "n_octaves": 2, "bins_per_octave": 12, "hop_length": 32}],
+    "gammatonegram": [{"sr": 8000, "n_fft": 64, "hop_length": 16, "n_bins": 8}],
+    "gammatone_scale": [{"sr": 8000, "n_fft": 32, "n_bins": 6, "fmin": 50.0, "width": 1.5}],
     "pcen": [
         {"sr": 8000, "hop_length": 32, "time_constant": 0.02, "n_bands": 6},
         {"sr": 8000, "hop_length": 32, "max_size": 3, "initial_state": "first_frame", "gain": 0.8, "bias": 0.5},

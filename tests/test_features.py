@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.signal
 import torch
+from signals import chirp, notes
 from torch.overrides import TorchFunctionMode
 
 from nnaudio_core import ParameterError, build_transform, get_transform
@@ -139,3 +140,62 @@ def test_pcen_runs_without_a_python_loop_over_frames():
             step(torch.rand(8, frames))
         counts.append(len(calls))
     assert counts[0] == counts[1]
+
+
+# ------------------------------------------------------------------------------------------------
+# gammatonegram
+# ------------------------------------------------------------------------------------------------
+nnaudio_features = pytest.importorskip("nnAudio.features")
+Gammatonegram = get_transform("gammatonegram")
+
+
+@pytest.mark.parametrize("kw", [
+    dict(sr=22050, n_fft=2048, n_bins=64, fmin=0.0, fmax=None),
+    dict(sr=16000, n_fft=512, n_bins=32, fmin=50.0, fmax=7000.0),
+    dict(sr=44100, n_fft=4096, n_bins=128, fmin=20.0, fmax=None),
+    dict(sr=8000, n_fft=100, n_bins=5, fmin=300.0, fmax=3000.0),
+])
+def test_gammatone_filterbank_is_nnaudios(kw):
+    from nnAudio.librosa_functions import get_gammatone
+
+    from nnaudio_core.kernels.gammatone import gammatone_filterbank
+
+    expected = get_gammatone(**kw)  # float32 in nnAudio
+    np.testing.assert_allclose(gammatone_filterbank(**kw), expected, rtol=1e-5, atol=1e-7 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    dict(n_fft=1024, hop_length=256, n_bins=32, fmin=50.0, fmax=8000.0),
+    dict(power=1.0, center=False),
+    dict(power=1.5, pad_mode="constant", win_length=1500, window="hamming"),
+])
+def test_gammatonegram_is_nnaudios_on_the_recording(kw):
+    x = torch.from_numpy(recording())
+    expected = nnaudio_features.Gammatonegram(sr=22050, verbose=False, **kw)(x)[0].numpy()
+    layer = Gammatonegram(sr=22050, **kw)
+    assert _rel(layer(x).numpy(), expected) <= 1e-3
+    assert _rel(Gammatonegram(sr=22050, backend="conv", **kw)(x).numpy(), expected) <= 1e-3
+
+
+def test_gammatonegram_is_the_stft_then_the_gammatone_scale_step():
+    x = torch.from_numpy(np.stack([chirp(1.0, sr=16000), notes(1.0, sr=16000)]).astype(np.float32))
+    layer = Gammatonegram(sr=16000, n_fft=512, hop_length=128, n_bins=40, fmin=40.0)
+    chain = build_transform({"pipeline": [
+        {"stft": {"sr": 16000, "n_fft": 512, "hop_length": 128, "output_format": "Power", "pad_mode": "reflect"}},
+        {"gammatone_scale": {"sr": 16000, "n_fft": 512, "n_bins": 40, "fmin": 40.0}},
+    ]}, device="cpu")
+    np.testing.assert_allclose(chain(x).numpy(), layer(x).numpy(), rtol=1e-5, atol=1e-6 * float(layer(x).max()))
+    info = layer.output_info()
+    assert info.rows == 40 and np.all(np.diff(info.frequencies) > 0) and info.frequencies[0] == pytest.approx(40.0)
+    # a tone peaks in the band whose centre is nearest
+    tone = torch.from_numpy(np.sin(2 * np.pi * 1000.0 * np.arange(16000) / 16000).astype(np.float32))
+    band = int(layer(tone).mean(-1).argmax())
+    assert band == int(np.argmin(np.abs(info.frequencies - 1000.0)))
+
+
+def test_gammatonegram_trainable_parts():
+    layer = Gammatonegram(sr=8000, n_fft=64, hop_length=16, n_bins=8, trainable_filters=True)
+    assert [n for n, _ in layer.named_parameters()] == ["gammatone_scale.gammatone_basis"]
+    with pytest.raises(ParameterError, match="fmax"):
+        Gammatonegram(sr=8000, fmax=5000.0)
