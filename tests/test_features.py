@@ -199,3 +199,60 @@ def test_gammatonegram_trainable_parts():
     assert [n for n, _ in layer.named_parameters()] == ["gammatone_scale.gammatone_basis"]
     with pytest.raises(ParameterError, match="fmax"):
         Gammatonegram(sr=8000, fmax=5000.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# cfp
+# ------------------------------------------------------------------------------------------------
+CFP = get_transform("cfp")
+
+
+@pytest.fixture
+def nnaudio_cfp(monkeypatch):
+    """nnAudio 0.3.4's CFP module, with scipy.signal.blackmanharris patched in for the reference only."""
+    import scipy.signal.windows
+
+    monkeypatch.setattr(scipy.signal, "blackmanharris", scipy.signal.windows.blackmanharris, raising=False)
+    return nnaudio_features
+
+
+@pytest.fixture(scope="module")
+def recording16k():
+    return torch.from_numpy(librosa.resample(recording(), orig_sr=22050, target_sr=16000))[None]
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    dict(g=[0.2, 0.6]),
+    dict(g=[0.24, 0.6, 1.0, 0.5]),
+    dict(g=[0.1, 0.0, 0.9]),  # 0: nnAudio's logarithm
+    dict(fr=4, hop_length=160, window_size=1025, fc=50, tc=1 / 2000, NumPerOct=24),
+])
+def test_cfp_is_nnaudios_on_the_recording(nnaudio_cfp, recording16k, kw):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = nnaudio_cfp.Combined_Frequency_Periodicity(**kw)(recording16k)
+        expected_z = nnaudio_cfp.CFP(**kw)(recording16k)
+    every = CFP(output_format="all", **kw)(recording16k)[0]
+    assert every.shape[-1] == 4
+    for i, reference in enumerate(expected):  # Z, tfrL0, tfrLF, tfrLQ, without the first and last frame
+        assert _rel(every[..., 1:-1, i].numpy(), reference[0].numpy()) <= 1e-3, i
+    assert _rel(CFP(**kw)(recording16k).numpy(), expected_z.numpy()) <= 1e-3
+    for i, name in enumerate(("Z", "spectrum", "frequency", "periodicity")):
+        np.testing.assert_array_equal(CFP(output_format=name, **kw)(recording16k)[0].numpy(), every[..., i].numpy())
+
+
+def test_cfp_real_dft_and_validation():
+    from nnaudio_core.functional.cfp import real_dft
+
+    s = torch.randn(4, 11, dtype=torch.float64)
+    torch.testing.assert_close(real_dft(s), torch.fft.fft(s).real)
+    with pytest.raises(ParameterError, match="window_size"):
+        CFP(window_size=9000)
+    with pytest.raises(ParameterError, match="g"):
+        CFP(g=[0.5])
+    layer = CFP()
+    info = layer.output_info()
+    assert info.rows == layer.freq_to_log.shape[0] and info.frequencies[1] == pytest.approx(80 * 2 ** (1 / 48))
