@@ -256,3 +256,44 @@ def test_cfp_real_dft_and_validation():
     layer = CFP()
     info = layer.output_info()
     assert info.rows == layer.freq_to_log.shape[0] and info.frequencies[1] == pytest.approx(80 * 2 ** (1 / 48))
+
+
+# ------------------------------------------------------------------------------------------------
+# the nnAudio facade
+# ------------------------------------------------------------------------------------------------
+def test_facade_gammatonegram_is_nnaudios():
+    from nnaudio_core import Spectrogram, features
+
+    assert features.Gammatonegram is Spectrogram.Gammatonegram
+    x = torch.from_numpy(recording()[: 22050 * 2])
+    for shape in ((-1,), (1, -1), (1, 1, -1)):
+        ours = Spectrogram.Gammatonegram(verbose=False, n_bins=48)(x.reshape(shape))
+        theirs = nnaudio_features.Gammatonegram(verbose=False, n_bins=48)(x.reshape(shape))
+        assert ours.shape == theirs.shape
+        assert _rel(ours.numpy(), theirs.numpy()) <= 1e-3
+    layer = Spectrogram.Gammatonegram(verbose=False, trainable_bins=True)
+    assert [n for n, _ in layer.named_parameters()] == ["transform.gammatone_scale.gammatone_basis"]
+    assert layer.gammatone_basis.shape == (64, 1025)
+    with pytest.warns(UserWarning, match="no effect"):
+        Spectrogram.Gammatonegram(verbose=False, htk=True)
+
+
+def test_facade_cfp_classes_are_nnaudios(nnaudio_cfp, recording16k):
+    import warnings
+
+    from nnaudio_core import Spectrogram
+
+    kw = dict(fr=4, hop_length=160, window_size=1025, fc=60, tc=1 / 1500, NumPerOct=24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = nnaudio_cfp.Combined_Frequency_Periodicity(**kw)(recording16k)
+        theirs_z = nnaudio_cfp.CFP(**kw)(recording16k)
+    ours = Spectrogram.Combined_Frequency_Periodicity(**kw)(recording16k)
+    assert isinstance(ours, tuple) and len(ours) == 4
+    for a, b in zip(ours, theirs):
+        assert a.shape == b.shape
+        assert _rel(a.numpy(), b.numpy()) <= 1e-3
+    ours_z = Spectrogram.CFP(**kw)(recording16k[0])
+    assert ours_z.shape == theirs_z.shape and _rel(ours_z.numpy(), theirs_z.numpy()) <= 1e-3
+    layer = Spectrogram.CFP()
+    assert layer.N == 8000 and layer.freq2logfreq_matrix.shape == (174, 501)

@@ -119,13 +119,9 @@ def linear_recurrence(u: Tensor, log_a: Tensor, initial: Tensor, block: int = BL
     """
     log_a = log_a.clamp(min=-1.0e4)  # _LOG_FLOOR (TorchScript reads no module globals)
     count_k = log_a.shape[0]
-    # per-channel coefficients: channels first, (C, N, frames), so that the blocks of one coefficient
-    # are one contiguous matrix (one coefficient for all: any layout will do)
-    per_channel = count_k != 1
-    initial = initial.expand(u.shape[0], u.shape[1], 1)
-    if per_channel:
-        u = u.transpose(0, 1).contiguous()
-        initial = initial.transpose(0, 1)
+    # channels first, (C, N, frames): the blocks of one coefficient are one contiguous matrix
+    initial = initial.expand(u.shape[0], u.shape[1], 1).transpose(0, 1)
+    u = u.transpose(0, 1).contiguous()
     channels, rows = u.shape[0], u.shape[1]
     locals_: list[Tensor] = []
     log_steps: list[Tensor] = []
@@ -154,9 +150,9 @@ def linear_recurrence(u: Tensor, log_a: Tensor, initial: Tensor, block: int = BL
         steps = _powers(log_steps[level], torch.arange(1, block + 1, device=u.device))  # (K, block)
         # local += before * a ** (j + 1), in place as one batched outer product (no temporaries)
         flat = local.reshape(count_k, -1, block)
-        flat.baddbmm_(before.reshape(count_k, -1, 1), steps.unsqueeze(1))
+        flat.baddbmm_(before.reshape(count_k, -1, 1).to(flat.dtype), steps.unsqueeze(1).to(flat.dtype))
         y = _leading(local.reshape(channels, rows, local.shape[2] * block), lengths[level])
-    return y.transpose(0, 1).contiguous() if per_channel else y.contiguous()
+    return y.transpose(0, 1).contiguous()
 
 
 def exponential_smoothing(x: Tensor, smooth: Tensor, log_keep: Tensor, initial: Tensor) -> Tensor:
