@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .complex import exporting
-from .dtypes import dtype_tiny, is_half
+from .dtypes import dtype_max, dtype_tiny, is_half
 
 __all__ = ["BLOCK", "LEVELS", "exponential_smoothing", "linear_recurrence", "max_filter_freq", "pcen"]
 
@@ -232,11 +232,17 @@ def pcen(
     smoothed = exponential_smoothing(reference, torch.sigmoid(logit_smooth), F.logsigmoid(-logit_smooth), initial)
     # (eps + M) ** -gain in log space (librosa's log(eps) + log1p(M / eps), in one logarithm: M >= 0)
     log_norm = -torch.exp(log_gain) * torch.log(smoothed + eps)
+    # extreme gains (or a bias far below eps ** gain) would overflow the normaliser: it saturates at
+    # sqrt(max) of the dtype instead, so values and gradients stay finite (librosa's settings never get near)
+    ceiling = 0.5 * math.log(dtype_max(x.dtype))
+    largest = dtype_max(x.dtype)
     if power_zero:
-        out = torch.log1p(x * torch.exp(log_norm))
+        out = torch.log1p(x * torch.exp(log_norm.clamp(max=ceiling)))
     elif bias_zero:
-        out = torch.pow(x * torch.exp(log_norm), torch.exp(log_power))
+        out = torch.pow(x * torch.exp(log_norm.clamp(max=ceiling)), torch.exp(log_power))
     else:
         power = torch.exp(log_power)
-        out = torch.exp(power * log_bias) * torch.expm1(power * torch.log1p(x * torch.exp(log_norm - log_bias)))
+        ratio = x * torch.exp((log_norm - log_bias).clamp(max=ceiling))
+        out = torch.exp(power * log_bias) * torch.expm1(power * torch.log1p(ratio)).clamp(max=largest)
+    out = out.clamp(max=largest)
     return out.to(dtype)
