@@ -44,6 +44,19 @@ TINY: dict[str, list[dict]] = {
     ],
     "chroma_stft": [{"sr": 8000, "n_fft": 64, "hop_length": 16, "n_chroma": 12}],
     "chroma_cqt": [{"sr": 8000, "fmin": 130.0, "n_octaves": 2, "bins_per_octave": 12, "hop_length": 32}],
+    "gammatonegram": [{"sr": 8000, "n_fft": 64, "hop_length": 16, "n_bins": 8}],
+    "gammatone_scale": [{"sr": 8000, "n_fft": 32, "n_bins": 6, "fmin": 50.0, "width": 1.5}],
+    "cfp": [
+        # g[0] = 0.5, not 0.24: x ** 0.24 near silent bins amplifies onnxruntime's DFT rounding to ~1e-4
+        {"fs": 8000.0, "fr": 50.0, "window_size": 101, "hop_length": 32, "fc": 200.0, "tc": 1 / 2000, "NumPerOct": 6,
+         "g": [0.5, 0.6, 1.0]},
+        {"fs": 8000.0, "fr": 50.0, "window_size": 160, "hop_length": 40, "fc": 200.0, "tc": 1 / 2000, "NumPerOct": 4,
+         "g": [0.3, 0.5, 0.8, 0.5], "output_format": "all", "gradcheck": False},
+    ],
+    "pcen": [
+        {"sr": 8000, "hop_length": 32, "time_constant": 0.02, "n_bands": 6},
+        {"sr": 8000, "hop_length": 32, "max_size": 3, "initial_state": "first_frame", "gain": 0.8, "bias": 0.5},
+    ],
 }
 
 #: Deployment properties a transform does not have yet (issue 11), each with the reason; the test

@@ -20,6 +20,13 @@ class               registered transform  module        notes
 ``CQT2019``         ``cqt2019``           ``cqt``       the same class as ``CQT2010v2`` (the seed README's name)
 ``CQT2010``         ``cqt2019``           ``cqt``       the library's CQT (nnAudio's own ``CQT2010`` differs)
 ``VQT``             ``vqt``               ``cqt``       nnAudio's variable-Q lengths; any ``hop_length``
+``Gammatonegram``   ``gammatonegram``     ``features``  ``trainable_bins`` / ``trainable_STFT``: the transform's
+                                                        ``trainable_filters`` / ``trainable_stft``; ``htk`` and
+                                                        ``norm`` have no effect (as in nnAudio) and warn
+``Combined_Freq``   ``cfp``               ``features``  ``Combined_Frequency_Periodicity``: the tuple
+``uency_Periodic``                                      ``(Z, tfrL0, tfrLF, tfrLQ)`` without the first and last
+``ity``                                                 frame (``output_format="all"``)
+``CFP``             ``cfp``               ``features``  ``Z`` only, every frame (as nnAudio's ``CFP``)
 ==================  ====================  ============  ==========================================
 
 The rules:
@@ -72,12 +79,13 @@ from typing import Any
 
 from ._layout import UNSUPPORTED, missing_attribute
 from .cqt import CQT, CQT1992, CQT2010, CQT2019, VQT, CQT1992v2, CQT2010v2
+from .features import CFP, Combined_Frequency_Periodicity, Gammatonegram
 from .mel import MFCC, MelSpectrogram
 from .stft import STFT
 
 __all__ = [
-    "CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "VQT",
-    "MFCC", "STFT", "UNSUPPORTED", "MelSpectrogram",
+    "CFP", "CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "VQT",
+    "MFCC", "STFT", "UNSUPPORTED", "Combined_Frequency_Periodicity", "Gammatonegram", "MelSpectrogram",
 ]
 
 

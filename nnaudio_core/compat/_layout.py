@@ -48,9 +48,6 @@ UNSUPPORTED = {
     "iSTFT": "inverse transforms are not part of nnaudio-core; invert STFT(output_format='Complex') output with "
     "torch.istft(torch.view_as_complex(spec), n_fft, hop_length, window=torch.hann_window(n_fft))",
     "Griffin_Lim": "phase reconstruction is not part of nnaudio-core; torchaudio.transforms.GriffinLim does it",
-    "Gammatonegram": "the gammatone filterbank is not implemented; a third-party plugin can register one",
-    "Combined_Frequency_Periodicity": "CFP features are not implemented",
-    "CFP": "CFP features are not implemented",
 }
 
 
@@ -156,6 +153,7 @@ class NNAudioLayer(nn.Module):
     output_format : str, optional
         For layers with :attr:`output_formats`: the default format of ``forward``
         (attribute ``output_format``); the transform is built with ``output_format="Complex"``.
+        For the others: the transform's ``output_format`` (the CFP layers choose their output).
     **params
         The transform's parameters.
 
@@ -189,6 +187,8 @@ class NNAudioLayer(nn.Module):
         if self.output_formats:  # the transform gives complex values, formatted by forward
             self.output_format = check_choice(owner, "output_format", output_format, self.output_formats)
             params["output_format"] = "Complex"
+        elif output_format is not None:  # a layer with one output: the transform's own output_format
+            params["output_format"] = output_format
         self._exact: dict[str, np.ndarray] = {}
         start = time.perf_counter()
         try:

@@ -237,11 +237,16 @@ def check_onnx(factory: Factory, params: Mapping[str, Any], options: CheckOption
         except Exception as exc:
             first = str(exc).strip().splitlines()[:6]
             raise AssertionError(f"{prop}: ONNX export fails on the {label} transform: {' '.join(first)}") from exc
-        session = onnxruntime.InferenceSession(buffer.getvalue(), providers=["CPUExecutionProvider"])
         length = _length(transform, options)
         grow = 5 if transform.core_dims == 2 else max(5, length // 3)
         sample = _example(transform, 3, options=options, length=length + grow, seed=51)
-        (out,) = session.run(None, {session.get_inputs()[0].name: sample.numpy()})
+        try:
+            session = onnxruntime.InferenceSession(buffer.getvalue(), providers=["CPUExecutionProvider"])
+            (out,) = session.run(None, {session.get_inputs()[0].name: sample.numpy()})
+        except Exception as exc:  # onnxruntime's own errors (Fail, InvalidGraph, ...) are not AssertionErrors
+            first = " ".join(str(exc).strip().splitlines()[:6])
+            raise AssertionError(f"{prop}: onnxruntime fails on the exported {label} transform at input "
+                                 f"{_shape(sample)}: {type(exc).__name__}: {first}") from exc
         with torch.no_grad():
             expected = transform(sample)
         if expected.is_complex():
