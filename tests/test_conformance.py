@@ -44,6 +44,10 @@ TINY: dict[str, list[dict]] = {
     ],
     "chroma_stft": [{"sr": 8000, "n_fft": 64, "hop_length": 16, "n_chroma": 12}],
     "chroma_cqt": [{"sr": 8000, "fmin": 130.0, "n_octaves": 2, "bins_per_octave": 12, "hop_length": 32}],
+    "istft": [
+        {"n_fft": 16, "hop_length": 4},
+        {"n_fft": 16, "win_length": 12, "hop_length": 5, "window": "hamming", "center": False, "freq_bins": 7},
+    ],
 }
 
 #: Deployment properties a transform does not have yet (issue 11), each with the reason; the test

@@ -26,8 +26,8 @@ onnx
     (real, imaginary) arrays. Transforms that take complex input are exempt (ONNX has no
     complex inputs). Needs ``onnx``, ``onnxscript`` and ``onnxruntime`` (the ``deploy`` extra).
 half precision
-    ``.to(float16)`` and ``.to(bfloat16)`` run on inputs of that dtype; real outputs keep the
-    dtype and agree with float32 within 5e-3 (float16) and 3e-2 (bfloat16) of the output scale;
+    ``.to(float16)`` and ``.to(bfloat16)`` run on inputs of that dtype (complex inputs stay
+    complex64: there is no complex bfloat16); real outputs keep the dtype and agree with float32 within 5e-3 (float16) and 3e-2 (bfloat16) of the output scale;
     complex outputs are complex64.
 autocast
     Under ``torch.autocast("cpu", dtype=torch.bfloat16)`` outputs and input gradients are finite.
@@ -52,7 +52,17 @@ from torch import Tensor
 
 from ..kinds import COMPLEX
 from ..transform import KernelTransform
-from . import CheckOptions, Factory, _assert_close, _example, _property, _scale, _spec_buildable, _trainable_params
+from . import (
+    CheckOptions,
+    Factory,
+    _assert_close,
+    _example,
+    _property,
+    _scale,
+    _spec_buildable,
+    _trainable_params,
+    cast_like_input,
+)
 
 __all__ = [
     "check_autocast",
@@ -255,7 +265,7 @@ def check_half_precision(factory: Factory, params: Mapping[str, Any], options: C
         half = factory(**params).to(dtype)
         try:
             with torch.no_grad():
-                out = half(x.to(dtype))
+                out = half(cast_like_input(x, dtype))
         except Exception as exc:
             raise AssertionError(f"{prop}: the transform in {dtype} fails: {type(exc).__name__}: {exc}") from exc
         if expected.is_complex():

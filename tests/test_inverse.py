@@ -1,0 +1,139 @@
+"""Inverse transforms: istft (and STFT.inverse) against librosa.istft and round trips on a real recording."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import librosa
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from signals import chirp, notes, rel_err
+
+from nnaudio_core import ParameterError, build_transform, get_transform
+
+STFT = get_transform("stft")
+ISTFT = get_transform("istft")
+
+#: The four configurations of issue 12: (n_fft, hop_length, window).
+ROUND_TRIP = [(2048, 512, "hann"), (1024, 256, "hamming"), (1024, 441, "hann"), (512, 128, "blackman")]
+
+
+def recording(seconds: float = 2.0, offset: float = 0.5) -> np.ndarray:
+    """A slice of the shipped example recording (22050 Hz, mono, float64)."""
+    y, sr = sf.read(str(files("nnaudio_core.data") / "example.flac"), dtype="float64")
+    start = int(offset * sr)
+    return y[start : start + int(seconds * sr)]
+
+
+def snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
+    reference, estimate = np.asarray(reference, np.float64), np.asarray(estimate, np.float64)
+    return float(10 * np.log10(np.sum(reference**2) / np.sum((reference - estimate) ** 2)))
+
+
+# ------------------------------------------------------------------------------------------------
+# istft
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["fft", "conv"])
+@pytest.mark.parametrize(("n_fft", "hop", "window"), ROUND_TRIP)
+def test_istft_matches_librosa_on_a_recording(backend, n_fft, hop, window):
+    y = recording(1.5).astype(np.float32)
+    spec = librosa.stft(y, n_fft=n_fft, hop_length=hop, window=window)
+    ref = librosa.istft(spec, n_fft=n_fft, hop_length=hop, window=window)
+    ours = ISTFT(n_fft=n_fft, hop_length=hop, window=window, backend=backend)(torch.from_numpy(spec)).numpy()
+    assert ours.dtype == np.float32
+    assert rel_err(ours, ref) <= 1e-5
+
+
+@pytest.mark.parametrize(("dtype", "target_db"), [(torch.float32, 70.0), (torch.float64, 100.0)])
+@pytest.mark.parametrize("backend", ["fft", "conv"])
+@pytest.mark.parametrize(("n_fft", "hop", "window"), ROUND_TRIP)
+def test_round_trip_snr(n_fft, hop, window, backend, dtype, target_db):
+    y = torch.from_numpy(recording(2.0)).to(dtype)
+    stft = STFT(n_fft=n_fft, hop_length=hop, window=window, backend=backend).to(dtype)
+    istft = ISTFT(n_fft=n_fft, hop_length=hop, window=window, backend=backend).to(dtype)
+    out = istft(stft(y), length=y.shape[-1])
+    assert out.dtype == dtype
+    assert snr_db(y.numpy(), out.numpy()) >= target_db
+
+
+@pytest.mark.parametrize(("center", "length"), [(True, None), (True, 7000), (True, 9001), (False, None),
+                                                (False, 6000), (False, 9500)])
+def test_length_trims_or_pads_as_librosa(center, length):
+    y = (chirp(0.4) + 0.5 * notes(0.4)).astype(np.float64)
+    kw = {"n_fft": 512, "hop_length": 100, "win_length": 400, "window": "hamming", "center": center}
+    spec = librosa.stft(y, **kw)
+    ref = librosa.istft(spec, length=length, **kw)
+    for backend in ("fft", "conv"):
+        ours = ISTFT(**kw, backend=backend).double()(torch.from_numpy(spec), length=length).numpy()
+        assert ours.shape == ref.shape
+        assert rel_err(ours, ref) <= 1e-12
+
+
+def test_conv_and_fft_paths_agree_and_the_conv_kernels_train():
+    spec = torch.from_numpy(librosa.stft(recording(0.5).astype(np.float32), n_fft=256, hop_length=64))
+    fast, conv = ISTFT(n_fft=256, hop_length=64), ISTFT(n_fft=256, hop_length=64, trainable=True)
+    assert (fast.backend, conv.backend) == ("fft", "conv")
+    assert conv.trainable_kernels == ("inverse_fourier",)
+    a, b = fast(spec), conv(spec)
+    assert float((a - b.detach()).abs().max()) <= 1e-5 * float(a.abs().max())
+    b.square().sum().backward()
+    assert conv.inverse_fourier.grad is not None and bool(conv.inverse_fourier.grad.any())
+
+
+def test_truncated_bins_count_as_zeros():
+    x = torch.randn(2, 4000, dtype=torch.float64)
+    spec = STFT(n_fft=256, hop_length=64).double()(x)
+    few = spec[:, :100]
+    for backend in ("fft", "conv"):
+        ours = ISTFT(n_fft=256, hop_length=64, freq_bins=100, backend=backend).double()(few)
+        padded = torch.cat([few, torch.zeros_like(spec[:, 100:])], dim=1)
+        ref = librosa.istft(padded.numpy(), n_fft=256, hop_length=64)
+        assert rel_err(ours.numpy(), ref) <= 1e-12
+
+
+def test_nola_failure_names_window_and_hop():
+    with pytest.raises(ParameterError, match=r"hop_length.*window='hann'.*NOLA"):
+        ISTFT(n_fft=256, hop_length=300)
+    with pytest.raises(ParameterError, match=r"hop_length=200.*window='boxcar'.*win_length=100"):
+        ISTFT(n_fft=256, win_length=100, hop_length=200, window="boxcar")
+    ISTFT(n_fft=256, win_length=100, hop_length=100, window="boxcar")  # rectangular frames that just touch: NOLA
+
+
+def test_input_checks():
+    istft = ISTFT(n_fft=64, hop_length=16)
+    with pytest.raises(ValueError, match="complex spectrogram"):
+        istft(torch.rand(33, 10))
+    with pytest.raises(ValueError, match="33 rows"):
+        istft(torch.randn(20, 10, dtype=torch.complex64))
+    with pytest.raises(ValueError, match="complex128 does not match"):
+        istft(torch.randn(33, 10, dtype=torch.complex128))
+    with pytest.raises(ValueError, match="length=0"):
+        istft(torch.randn(33, 10, dtype=torch.complex64), length=0)
+
+
+def test_stft_inverse_equals_istft():
+    x = torch.from_numpy(recording(1.0)).float()
+    stft = STFT(n_fft=1024, win_length=800, hop_length=256, window="hamming")
+    spec = stft(x)
+    expected = ISTFT(n_fft=1024, win_length=800, hop_length=256, window="hamming")(spec, length=x.shape[-1])
+    assert torch.equal(stft.inverse(spec, length=x.shape[-1]), expected)
+    double = STFT(n_fft=512, hop_length=128).double()
+    assert double.inverse(double(x.double())).dtype == torch.float64
+    with pytest.raises(ParameterError, match="freq_scale"):
+        STFT(n_fft=64, freq_scale="linear").inverse(torch.randn(33, 4, dtype=torch.complex64))
+
+
+def test_spec_chain_uses_the_stft_metadata():
+    spec = {"pipeline": [{"stft": {"n_fft": 512, "hop_length": 128}}, {"istft": {"n_fft": 512, "hop_length": 128}}]}
+    pipeline = build_transform(spec, device="cpu")
+    x = torch.from_numpy(recording(0.5)).float()
+    assert snr_db(x.numpy()[: 128 * (len(x) // 128)], pipeline(x).numpy()[: 128 * (len(x) // 128)]) >= 70
+    assert pipeline.output_info().kind == "waveform" and pipeline.output_info().sr == 22050.0
+    bad = {"pipeline": [{"stft": {"n_fft": 512, "hop_length": 128}}, {"istft": {"n_fft": 512, "hop_length": 64}}]}
+    with pytest.raises(ValueError, match="hop_length=128"):
+        build_transform(bad, device="cpu")
+    magnitude = {"pipeline": [{"stft": {"n_fft": 512, "output_format": "Magnitude"}}, {"istft": {"n_fft": 512}}]}
+    with pytest.raises(ValueError, match="complex"):
+        build_transform(magnitude, device="cpu")
