@@ -40,9 +40,13 @@ from torch import Tensor
 from nnaudio_core import hookimpl
 from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
+from nnaudio_core.functional.complex import exporting
 from nnaudio_core.functional.dtypes import is_half
+from nnaudio_core.functional.spectral import magnitude_power
 from nnaudio_core.functional.istft import (
     griffin_lim_phases,
+    griffin_lim_update,
+    inverse_envelope,
     istft_conv,
     istft_fft,
     nnls_projected_gradient,
@@ -196,10 +200,21 @@ class ISTFT(SpectrogramStep):
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         return self.synthesise(x, None)
 
-    def synthesise(self, x: Tensor, length: Optional[int]) -> Tensor:
-        """The waveform ``(N, samples)`` of the folded complex spectrogram ``x`` ``(N, freq_bins, frames)``."""
+    def envelope(self, frames: int) -> Tensor:
+        """The inverse window-sum-square of ``frames`` frames (what :meth:`synthesise` multiplies by)."""
         if hasattr(self, "window"):
-            y = istft_fft(x, self.window, self.n_fft, self.hop_length, self.center, length)
+            window = self.window.float() if is_half(self.window.dtype) else self.window
+            return inverse_envelope(window * window, frames, self.hop_length)
+        square = self.window_square.float() if is_half(self.window_square.dtype) else self.window_square
+        return inverse_envelope(square, frames, self.hop_length)
+
+    def synthesise(self, x: Tensor, length: Optional[int], envelope: Optional[Tensor] = None) -> Tensor:
+        """The waveform ``(N, samples)`` of the folded complex spectrogram ``x`` ``(N, freq_bins, frames)``.
+
+        ``envelope``: :meth:`envelope` for these frames, when the caller reuses it (Griffin-Lim).
+        """
+        if hasattr(self, "window"):
+            y = istft_fft(x, self.window, self.n_fft, self.hop_length, self.center, length, envelope)
             return y.to(self.window.dtype)
         kernels = self.inverse_fourier
         real, imag = x.real, x.imag
@@ -207,7 +222,8 @@ class ISTFT(SpectrogramStep):
             kernels = kernels.float()
         else:
             real, imag = real.to(kernels.dtype), imag.to(kernels.dtype)
-        y = istft_conv(real, imag, kernels, self.window_square.to(kernels.dtype), self.hop_length, self.center, length)
+        y = istft_conv(real, imag, kernels, self.window_square.to(kernels.dtype), self.hop_length, self.center, length,
+                       envelope)
         return y.to(self.window_square.dtype)
 
     def check_upstream(self, upstream: SignalInfo | None) -> SignalInfo | None:
@@ -235,6 +251,182 @@ class ISTFT(SpectrogramStep):
         return spec[:, : self.freq_bins].reshape(*leading, self.freq_bins, length).contiguous()
 
 
+_GL_STFT_NAMES = ("n_fft", "win_length", "freq_bins", "hop_length", "window", "center", "pad_mode", "sr")
+
+
+class GriffinLim(SpectrogramStep):
+    """Waveform from a magnitude (or power) spectrogram by fast Griffin-Lim (``librosa.griffinlim``).
+
+    With ``S = X ** (1 / power)`` and unit phasors ``P`` (random or all ones), each of the
+    ``n_iter`` iterations takes ``Y = stft(istft(S P))`` and sets ``P`` to the phasors of
+    ``Y - momentum / (1 + momentum) * Y_previous`` (Perraudin, Balazs and Sondergaard 2013; 0 is
+    the original Griffin-Lim); the result is ``istft(S P, length)``. The iterations run on the
+    whole batch at once, with the ``stft`` and ``istft`` children (attributes ``stft``, ``istft``).
+
+    Parameters
+    ----------
+    n_fft, win_length, freq_bins, hop_length, window, center, pad_mode, sr
+        As :class:`~nnaudio_plugins.stft.STFT` (``pad_mode``: the padding of the inner STFT).
+    n_iter : int
+        Iterations, ``>= 0`` (default 32).
+    momentum : float
+        Fast Griffin-Lim momentum, ``0 <= momentum <= 1`` (default 0.99).
+    power : float
+        Exponent of the input: 1 for a magnitude spectrogram, 2 for a power one (default 1).
+    init : {"random", "zeros"}
+        Starting phases: pseudo-random from ``seed`` (the same for every example and on every
+        backend), or zero phase (librosa's ``init=None``).
+    seed : int
+        Seed of the random starting phases.
+    trainable : bool
+        Make the children's kernels ``nn.Parameter`` s (the ``conv`` paths).
+    backend : {"auto", "conv", "fft"}
+        Paths of the children.
+
+    Shape
+    -----
+    ``(freq_bins, frames)``, ``(batch, freq_bins, frames)`` or ``(batch, channels, freq_bins,
+    frames)`` → ``(..., samples)`` as :class:`ISTFT`.
+
+    Examples
+    --------
+    >>> stft = STFT(n_fft=512, hop_length=128, output_format="Magnitude")
+    >>> gl = GriffinLim(n_fft=512, hop_length=128, n_iter=8)
+    >>> gl(stft(torch.randn(2, 8000)), length=8000).shape
+    torch.Size([2, 8000])
+    """
+
+    name = "griffin_lim"
+    input_kinds = frozenset({MAGNITUDE, POWER})
+    params = (
+        *params_of(STFT.params, *_GL_STFT_NAMES),
+        Param("n_iter", 32, "Griffin-Lim iterations", type="int", low=0, high=100000),
+        Param("momentum", 0.99, "fast Griffin-Lim momentum (0: the original algorithm)", type="float", low=0, high=1),
+        Param("power", 1.0, "exponent of the input spectrogram (1: magnitude, 2: power)", type="float", low=0,
+              low_open=True, high=16),
+        Param("init", "random", "starting phases: 'random' (from seed) or 'zeros'", type="str",
+              choices=("random", "zeros")),
+        Param("seed", 0, "seed of the random starting phases", type="int", low=0, high=2**62),
+        TRAINABLE_PARAM,
+        *params_of(STFT.params, "backend"),
+    )
+
+    def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        inner = {k: config[k] for k in ("n_fft", "win_length", "freq_bins", "hop_length", "window", "center", "sr",
+                                        "trainable", "backend")}
+        _check_stft_config(self, inner)
+        config["win_length"], config["hop_length"] = inner["win_length"], inner["hop_length"]
+        return config
+
+    def setup(self) -> None:
+        c = self.config
+        common = {k: c[k] for k in ("n_fft", "win_length", "freq_bins", "hop_length", "window", "center", "sr",
+                                    "trainable", "backend")}
+        self.stft = STFT(**common, pad_mode=c["pad_mode"], output_format="Complex")
+        self.istft = ISTFT(**common)
+        self.n_iter: int = c["n_iter"]
+        self.momentum: float = float(c["momentum"])
+        self.power: float = float(c["power"])
+        self.random_init: bool = c["init"] == "random"
+        self.seed: int = int(c["seed"])
+        self.freq_bins: int = self.istft.freq_bins
+
+    def expected_rows(self) -> int:
+        return self.freq_bins
+
+    def rows_hint(self) -> str:
+        return self.istft.rows_hint()
+
+    @property
+    def min_frames(self) -> int:
+        """Fewest input frames: their ``istft`` must be long enough for the inner ``stft``'s padding."""
+        frames = 1
+        while self.istft.signal_length(frames) < self.stft.min_input_length:
+            frames += 1
+        return frames
+
+    def validate_input(self, x: Tensor) -> None:
+        super().validate_input(x)
+        if exporting():  # a guard on the frame count would pin the exported program's dynamic time
+            return
+        samples = self.istft.signal_length(int(x.shape[-1]))
+        if samples < self.stft.min_input_length:
+            raise ValueError(
+                f"{self.name}: {x.shape[-1]} frames give {samples} samples, fewer than the {self.stft.min_input_length} "
+                f"the inner stft (n_fft={self.stft.n_fft}, pad_mode={self.stft.pad_mode!r}) needs; pass more frames "
+                "or use pad_mode='constant'"
+            )
+
+    def forward(self, x: Tensor, length: Optional[int] = None) -> Tensor:
+        """Reconstruct a waveform from ``x``; ``length`` samples when given (as :meth:`ISTFT.forward`).
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            Real ``(freq_bins, frames)`` with up to two leading dims: ``|X| ** power``.
+        length : int, optional
+            Samples to return.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(..., samples)`` with the leading dims of ``x``.
+        """
+        if torch.jit.is_scripting():
+            folded, batch = self._fold_scripted(x)
+        else:
+            _check_length(self.name, length)
+            folded, batch = self.fold(x)
+        out = self.reconstruct(folded, batch, length)
+        return out.reshape(batch.leading + list(out.shape[1:]))
+
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
+        return self.reconstruct(x, batch, None)
+
+    def reconstruct(self, x: Tensor, batch: Batch, length: Optional[int]) -> Tensor:
+        """The Griffin-Lim waveform ``(N, samples)`` of the folded ``x`` ``(N, freq_bins, frames)``."""
+        dtype = x.dtype
+        work = torch.float32 if is_half(dtype) else dtype  # no half-precision FFTs on CPU, no complex bfloat16
+        magnitude = x.to(work) if self.power == 1.0 else magnitude_power(x.to(work), 2.0 / self.power)
+        if self.random_init:
+            cos, sin = griffin_lim_phases([x.shape[1], x.shape[2]], self.seed, x.device)
+            angles = torch.complex(cos.to(work), sin.to(work))
+        else:
+            angles = torch.complex(torch.ones_like(magnitude[0]), torch.zeros_like(magnitude[0]))
+        spec = torch.complex(magnitude * angles.real, magnitude * angles.imag)
+        magnitude = torch.complex(magnitude, torch.zeros_like(magnitude))  # complex * complex: no promotion pass
+        previous = torch.zeros_like(spec)
+        envelope = self.istft.envelope(x.shape[2]).to(work)
+        for _ in range(self.n_iter):
+            inverse = self.istft.synthesise(spec, None, envelope)
+            rebuilt = self.stft.compute(inverse.to(dtype), batch).to(spec.dtype)
+            spec = griffin_lim_update(magnitude, rebuilt, previous, self.momentum)
+            previous = rebuilt
+        return self.istft.synthesise(spec, length, envelope).to(dtype)
+
+    def check_upstream(self, upstream: SignalInfo | None) -> SignalInfo | None:
+        upstream = super().check_upstream(upstream)  # the kind and the rows
+        if upstream is not None:
+            self.istft.check_upstream(upstream.with_(kind=COMPLEX))  # the hop
+        return upstream
+
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        if upstream is not None and upstream.kind in (POWER, MAGNITUDE):
+            wanted = 2.0 if upstream.kind == POWER else 1.0
+            if self.power != wanted:
+                raise ValueError(f"{self.name}: the step before produces {upstream.kind}, but power={self.power:g}; "
+                                 f"set power: {wanted:g} (the exponent of the input)")
+        self.check_upstream(upstream)
+        sr = self.config["sr"] if upstream is None or upstream.sr is None else upstream.sr
+        return SignalInfo(WAVEFORM, sr=sr)
+
+    def example_input(self, *leading: int, length: int = 16, seed: int = 0) -> Tensor:
+        """``|X| ** power`` of the complex example of :meth:`ISTFT.example_input`."""
+        spec = self.istft.example_input(*leading, length=length, seed=seed).abs()
+        return spec if self.power == 1.0 else spec**self.power
+
+
 @hookimpl
 def nnaudio_register_transforms(register):
     register(ISTFT)
+    register(GriffinLim)

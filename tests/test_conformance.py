@@ -44,6 +44,11 @@ TINY: dict[str, list[dict]] = {
     ],
     "chroma_stft": [{"sr": 8000, "n_fft": 64, "hop_length": 16, "n_chroma": 12}],
     "chroma_cqt": [{"sr": 8000, "fmin": 130.0, "n_octaves": 2, "bins_per_octave": 12, "hop_length": 32}],
+    "griffin_lim": [
+        {"n_fft": 16, "hop_length": 4, "n_iter": 2},
+        {"n_fft": 16, "hop_length": 4, "n_iter": 3, "power": 2.0, "init": "zeros", "center": False,
+         "pad_mode": "constant", "gradcheck": False},
+    ],
     "istft": [
         {"n_fft": 16, "hop_length": 4},
         {"n_fft": 16, "win_length": 12, "hop_length": 5, "window": "hamming", "center": False, "freq_bins": 7},
@@ -59,6 +64,8 @@ KNOWN_GAPS: dict[tuple[str, str | None], dict[str, str]] = {
     ("cqt2019", None): {"torch.export": "frame and padding arithmetic guards on time mod hop"},
     ("vqt", None): {"torch.export": "cqt2019's multirate plan: guards on time mod hop"},
     ("chroma_cqt", None): {"torch.export": "cqt2019's multirate plan: guards on time mod hop"},
+    ("griffin_lim", None): {"onnx": "complex intermediates (irfft of complex frames, complex phase updates) have no "
+                                    "ONNX lowering"},
 }
 
 

@@ -22,8 +22,10 @@ from .dtypes import dtype_tiny, is_half
 
 __all__ = [
     "griffin_lim_phases",
+    "griffin_lim_update",
     "istft_conv",
     "istft_fft",
+    "inverse_envelope",
     "nnls_projected_gradient",
     "overlap_add",
     "trim_signal",
@@ -31,18 +33,39 @@ __all__ = [
 ]
 
 
+#: Most hop-sized pieces per frame for which :func:`overlap_add` sums shifted blocks (else ``F.fold``).
+MAX_SHIFTED_BLOCKS = 32
+
+
 def overlap_add(frames: Tensor, hop_length: int) -> Tensor:
-    """Overlap-add ``(N, n_fft, frames)`` at stride ``hop_length``: ``(N, n_fft + hop_length * (frames - 1))``.
+    """Overlap-add ``(N, frames, n_fft)`` at stride ``hop_length``: ``(N, n_fft + hop_length * (frames - 1))``.
+
+    Each frame is cut into ``R = ceil(n_fft / hop_length)`` pieces of ``hop_length`` samples (the
+    last zero-padded); the output, seen as blocks of ``hop_length``, is the sum of the ``R`` piece
+    sequences shifted by ``0 ... R - 1`` blocks: ``R`` contiguous additions, faster than
+    ``F.fold`` (col2im). More than :data:`MAX_SHIFTED_BLOCKS` pieces (a tiny hop) use ``F.fold``.
 
     Examples
     --------
-    >>> overlap_add(torch.ones(1, 4, 3), 2)
+    >>> overlap_add(torch.ones(1, 3, 4), 2)
     tensor([[1., 1., 2., 2., 2., 2., 1., 1.]])
+    >>> overlap_add(torch.ones(1, 2, 5), 2)
+    tensor([[1., 1., 2., 2., 2., 1., 1.]])
     """
-    n_fft = frames.shape[1]
-    length = n_fft + hop_length * (frames.shape[2] - 1)
-    out = F.fold(frames, output_size=(1, length), kernel_size=(1, n_fft), stride=(1, hop_length))
-    return out.reshape(frames.shape[0], length)
+    n, count, n_fft = frames.shape[0], frames.shape[1], frames.shape[2]
+    length = n_fft + hop_length * (count - 1)
+    pieces = -(-n_fft // hop_length)
+    if pieces > 32:  # MAX_SHIFTED_BLOCKS (TorchScript reads no module globals)
+        out = F.fold(frames.transpose(1, 2), output_size=(1, length), kernel_size=(1, n_fft), stride=(1, hop_length))
+        return out.reshape(n, length)
+    padded = pieces * hop_length
+    if padded != n_fft:
+        frames = F.pad(frames, (0, padded - n_fft))
+    blocks = frames.reshape(n, count, pieces, hop_length)
+    out = blocks.new_zeros((n, count + pieces - 1, hop_length))
+    for r in range(pieces):
+        out[:, r : r + count] += blocks[:, :, r]
+    return out.reshape(n, (count + pieces - 1) * hop_length)[:, :length]
 
 
 def window_envelope(window_square: Tensor, n_frames: int, hop_length: int) -> Tensor:
@@ -53,15 +76,20 @@ def window_envelope(window_square: Tensor, n_frames: int, hop_length: int) -> Te
     >>> window_envelope(torch.ones(4), 3, 2)
     tensor([1., 1., 2., 2., 2., 2., 1., 1.])
     """
-    columns = window_square.reshape(1, -1, 1).expand(1, window_square.shape[0], n_frames)
+    columns = window_square.reshape(1, 1, -1).expand(1, n_frames, window_square.shape[0])
     return overlap_add(columns, hop_length)[0]
 
 
-def _normalise(y: Tensor, window_square: Tensor, n_frames: int, hop_length: int) -> Tensor:
-    """Divide the overlap-added ``y`` by the window-sum-square where it is above the dtype's tiny (librosa)."""
+def inverse_envelope(window_square: Tensor, n_frames: int, hop_length: int) -> Tensor:
+    """``1 / window_envelope`` where the envelope is above the dtype's tiny, else 1 (librosa's rule).
+
+    Examples
+    --------
+    >>> inverse_envelope(torch.tensor([0.0, 2.0, 2.0, 0.0]), 2, 2)
+    tensor([1.0000, 0.5000, 0.5000, 0.5000, 0.5000, 1.0000])
+    """
     envelope = window_envelope(window_square, n_frames, hop_length)
-    envelope = torch.where(envelope > dtype_tiny(envelope.dtype), envelope, torch.ones_like(envelope))
-    return y / envelope
+    return torch.where(envelope > dtype_tiny(envelope.dtype), envelope, torch.ones_like(envelope)).reciprocal()
 
 
 def trim_signal(y: Tensor, n_fft: int, center: bool, length: Optional[int]) -> Tensor:
@@ -89,14 +117,21 @@ def trim_signal(y: Tensor, n_fft: int, center: bool, length: Optional[int]) -> T
 
 
 def istft_fft(
-    spec: Tensor, window: Tensor, n_fft: int, hop_length: int, center: bool, length: Optional[int] = None
+    spec: Tensor,
+    window: Tensor,
+    n_fft: int,
+    hop_length: int,
+    center: bool,
+    length: Optional[int] = None,
+    envelope: Optional[Tensor] = None,
 ) -> Tensor:
     """Inverse STFT of complex frames ``(N, freq_bins, frames)`` by ``irfft`` and overlap-add: ``(N, samples)``.
 
     Missing bins (``freq_bins < n_fft // 2 + 1``) are zeros; the imaginary parts of the 0 Hz and
     Nyquist bins are ignored. The synthesis window is the analysis ``window`` (``(n_fft,)``); the
-    sum is divided by the window-sum-square where it is not tiny (:func:`window_envelope`). Half
-    precision windows compute in float32 (a float32 result).
+    sum is divided by the window-sum-square where it is not tiny (``envelope``: its
+    :func:`inverse_envelope` for these frames, computed when not given). Half precision windows
+    compute in float32 (a float32 result).
 
     Examples
     --------
@@ -110,9 +145,11 @@ def istft_fft(
         window = window.float()
     if spec.dtype != torch.complex128 and window.dtype == torch.float64:
         spec = spec.to(torch.complex128)
-    frames = torch.fft.irfft(spec, n=n_fft, dim=1) * window.reshape(1, -1, 1)
-    y = overlap_add(frames, hop_length)
-    return trim_signal(_normalise(y, window * window, spec.shape[-1], hop_length), n_fft, center, length)
+    frames = torch.fft.irfft(spec.transpose(1, 2), n=n_fft, dim=2)  # (N, frames, n_fft)
+    frames.mul_(window)  # in place: irfft's backward does not need its output
+    if envelope is None:
+        envelope = inverse_envelope(window * window, spec.shape[-1], hop_length)
+    return trim_signal(overlap_add(frames, hop_length) * envelope, n_fft, center, length)
 
 
 def istft_conv(
@@ -123,6 +160,7 @@ def istft_conv(
     hop_length: int,
     center: bool,
     length: Optional[int] = None,
+    envelope: Optional[Tensor] = None,
 ) -> Tensor:
     """:func:`istft_fft` by ``conv_transpose1d`` with (trainable) inverse Fourier kernels.
 
@@ -138,6 +176,8 @@ def istft_conv(
     center : bool
     length : int, optional
         See :func:`trim_signal`.
+    envelope : Tensor, optional
+        :func:`inverse_envelope` of ``window_square`` for these frames (computed when not given).
 
     Returns
     -------
@@ -155,15 +195,16 @@ def istft_conv(
     True
     """
     y = F.conv_transpose1d(torch.cat([real, imag], dim=1), inverse_fourier, stride=hop_length)[:, 0]
-    return trim_signal(_normalise(y, window_square, real.shape[-1], hop_length), inverse_fourier.shape[-1], center,
-                       length)
+    if envelope is None:
+        envelope = inverse_envelope(window_square, real.shape[-1], hop_length)
+    return trim_signal(y * envelope, inverse_fourier.shape[-1], center, length)
 
 
 def griffin_lim_phases(shape: list[int], seed: int, device: torch.device) -> tuple[Tensor, Tensor]:
     """Pseudo-random unit phasors ``(cos, sin)`` of shape ``shape`` (freq, frames) from ``seed``.
 
-    A counter-based integer hash (three Park-Miller rounds of each element's index, exact in int64
-    on every backend), so eager, TorchScript, compiled and exported modules start from the same
+    A counter-based integer hash of each element's index (three rounds of squaring, a
+    Park-Miller step and an xor-shift modulo ``2 ** 31 - 1``, exact in int64 on every backend), so eager, TorchScript, compiled and exported modules start from the same
     phases, and each example of a batch from the same ones as alone.
 
     Examples
@@ -176,10 +217,29 @@ def griffin_lim_phases(shape: list[int], seed: int, device: torch.device) -> tup
     rows = torch.arange(shape[0], device=device, dtype=torch.int64).reshape(-1, 1)
     cols = torch.arange(shape[1], device=device, dtype=torch.int64).reshape(1, -1)
     h = (rows * 7919 + cols * 104729 + (seed % modulus) * 15485863 + 1) % modulus
-    for _ in range(3):
+    for _ in range(3):  # squaring and an xor-shift make it non-linear (a linear map would give a plane wave)
+        h = (h * h + 12345) % modulus
         h = (h * 48271) % modulus
+        h = torch.bitwise_xor(h, torch.bitwise_right_shift(h, 13))
     angle = h.to(torch.float64) * (2.0 * 3.141592653589793 / modulus)
     return torch.cos(angle), torch.sin(angle)
+
+
+def griffin_lim_update(magnitudes: Tensor, rebuilt: Tensor, previous: Tensor, momentum: float) -> Tensor:
+    """One fast Griffin-Lim update: ``magnitudes`` times the phasors of ``rebuilt - momentum / (1 + momentum) * previous``.
+
+    ``rebuilt`` is the STFT of the current estimate, ``previous`` the one before (zeros at the
+    first iteration); ``momentum = 0`` is the original Griffin-Lim. The phasor ``z / |z|`` is
+    ``torch.sgn`` (0 at ``z = 0``, where librosa's ``z / (|z| + tiny)`` is 0 too), one pass and a
+    finite gradient everywhere.
+
+    Examples
+    --------
+    >>> griffin_lim_update(torch.tensor([2.0]), torch.tensor([3 + 4j]), torch.tensor([0j]), 0.99)
+    tensor([1.2000+1.6000j])
+    """
+    accelerated = torch.add(rebuilt, previous, alpha=-(momentum / (1.0 + momentum))) if momentum > 0 else rebuilt
+    return torch.sgn(accelerated) * magnitudes
 
 
 def nnls_projected_gradient(

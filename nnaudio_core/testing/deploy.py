@@ -19,7 +19,9 @@ torch.compile
     ``torch._dynamo.explain`` finds one graph and no break; ``torch.compile(fullgraph=True)``
     agrees with eager (1e-4) at the example shape and at a new length.
 torch.export
-    ``torch.export.export`` with dynamic batch and time (``Dim``) runs at new shapes (1e-5).
+    ``torch.export.export`` with dynamic batch and time (``Dim``) runs at new shapes (1e-5). The
+    time dimension starts at half the example length for waveforms, at 2 frames for spectrogram
+    steps (or the step's ``min_frames`` when it declares one).
 onnx
     ``torch.onnx.export(dynamo=True)`` with dynamic batch and time; onnxruntime's CPU output
     agrees with eager (1e-4) at a new shape. Complex outputs come out as real ``(..., 2)``
@@ -182,7 +184,8 @@ def _dynamic_shapes(transform: KernelTransform, x: Tensor) -> dict[str, dict[int
     from torch.export import Dim
 
     length = int(x.shape[-1])
-    low = max(2, length // 2) if transform.core_dims == 1 else 2
+    # a spectrogram step that needs more than 2 frames (e.g. reflect padding inside) says so in min_frames
+    low = max(2, length // 2) if transform.core_dims == 1 else max(2, int(getattr(transform, "min_frames", 2)))
     return {"x": {0: Dim("batch", min=1, max=1024), x.dim() - 1: Dim("time", min=low, max=2**22)}}
 
 
