@@ -14,10 +14,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compat import CQT, CQT1992, CQT2010, CQT2019, MFCC, STFT, VQT, CQT1992v2, CQT2010v2, MelSpectrogram
+from .compat import (
+    CQT,
+    CQT1992,
+    CQT2010,
+    CQT2019,
+    MFCC,
+    STFT,
+    VQT,
+    CQT1992v2,
+    CQT2010v2,
+    Griffin_Lim,
+    MelSpectrogram,
+    iSTFT,
+)
 from .compat._layout import missing_attribute
 
-__all__ = ["CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "MFCC", "STFT", "VQT", "MelSpectrogram"]
+__all__ = ["CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "Griffin_Lim", "MFCC", "STFT", "VQT",
+           "MelSpectrogram", "iSTFT"]
 
 
 def __getattr__(name: str) -> Any:

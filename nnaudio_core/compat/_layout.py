@@ -45,9 +45,6 @@ NORMALIZATION_TYPES = ("librosa", "convolutional", "wrap")
 
 #: nnAudio classes this library does not provide, and what to use instead.
 UNSUPPORTED = {
-    "iSTFT": "inverse transforms are not part of nnaudio-core; invert STFT(output_format='Complex') output with "
-    "torch.istft(torch.view_as_complex(spec), n_fft, hop_length, window=torch.hann_window(n_fft))",
-    "Griffin_Lim": "phase reconstruction is not part of nnaudio-core; torchaudio.transforms.GriffinLim does it",
     "Gammatonegram": "the gammatone filterbank is not implemented; a third-party plugin can register one",
     "Combined_Frequency_Periodicity": "CFP features are not implemented",
     "CFP": "CFP features are not implemented",
@@ -126,9 +123,10 @@ def check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) ->
 
 
 def reject_istft(owner: str, istft: Any) -> None:
-    """Raise ``NotImplementedError`` for nnAudio's ``iSTFT=True`` with the alternative."""
+    """Raise ``NotImplementedError`` for nnAudio's ``iSTFT=True`` on a layer without an inverse (mel, MFCC)."""
     if istft:
-        raise NotImplementedError(f"{owner}: iSTFT=True is not supported: {UNSUPPORTED['iSTFT']}; keep iSTFT=False")
+        raise NotImplementedError(f"{owner}: iSTFT=True is not supported: {owner} has no inverse; keep iSTFT=False and "
+                                  "invert a complex STFT with Spectrogram.iSTFT (or a magnitude with Griffin_Lim)")
 
 
 def forwarded(name: str, doc: str) -> property:
