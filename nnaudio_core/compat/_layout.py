@@ -56,8 +56,8 @@ def missing_attribute(module: str, name: str, names: Iterable[str]) -> Attribute
 
     Examples
     --------
-    >>> str(missing_attribute("nnaudio_core.Spectrogram", "Griffin_Lim", ["STFT"]))[:50]
-    'nnaudio_core.Spectrogram has no Griffin_Lim: phase'
+    >>> str(missing_attribute("nnaudio_core.Spectrogram", "Gammatonegram", ["STFT"]))[:50]
+    'nnaudio_core.Spectrogram has no Gammatonegram: th'
     """
     if name in UNSUPPORTED:
         return AttributeError(f"{module} has no {name}: {UNSUPPORTED[name]}")
