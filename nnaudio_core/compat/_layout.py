@@ -57,7 +57,7 @@ def missing_attribute(module: str, name: str, names: Iterable[str]) -> Attribute
     Examples
     --------
     >>> str(missing_attribute("nnaudio_core.Spectrogram", "Gammatonegram", ["STFT"]))[:50]
-    'nnaudio_core.Spectrogram has no Gammatonegram: th'
+    'nnaudio_core.Spectrogram has no Gammatonegram: the'
     """
     if name in UNSUPPORTED:
         return AttributeError(f"{module} has no {name}: {UNSUPPORTED[name]}")
