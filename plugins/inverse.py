@@ -17,12 +17,14 @@ samples returned, trimmed or zero-padded as librosa's).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
 import numpy as np
 import torch
 from nnaudio_plugins.declarations import (
     DCT_NORM_PARAM,
+    DCT_TYPE_PARAM,
     FMAX_PARAM,
     FMIN_PARAM,
     HTK_PARAM,
@@ -41,7 +43,7 @@ from nnaudio_core import hookimpl
 from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.complex import exporting
-from nnaudio_core.functional.dtypes import is_half
+from nnaudio_core.functional.dtypes import dtype_max, is_half
 from nnaudio_core.functional.spectral import magnitude_power
 from nnaudio_core.functional.istft import (
     griffin_lim_phases,
@@ -53,7 +55,7 @@ from nnaudio_core.functional.istft import (
 )
 from nnaudio_core.kernels.dct import dct_matrix, lifter_weights
 from nnaudio_core.kernels.fourier import fourier_bins, inverse_fourier_kernels, nola_problem, stft_window
-from nnaudio_core.kernels.mel import mel_filterbank, mel_frequencies
+from nnaudio_core.kernels.mel import mel_filterbank
 from nnaudio_core.kinds import COMPLEX, FEATURES, MAGNITUDE, POWER, WAVEFORM, SignalInfo
 from nnaudio_core.params import Param
 from nnaudio_core.transform import TRAINABLE_PARAM, Batch, SpectrogramStep, constant
@@ -426,7 +428,181 @@ class GriffinLim(SpectrogramStep):
         return spec if self.power == 1.0 else spec**self.power
 
 
+class InverseMel(SpectrogramStep):
+    """Linear power spectrogram from a mel power spectrogram: ``argmin_{S >= 0} ||mel_basis @ S - M||``.
+
+    The non-negative least-squares problem of ``librosa.feature.inverse.mel_to_stft`` (for
+    ``power=1``: what is returned is the power spectrogram itself), solved for the whole batch at
+    once on the device: start from the pseudo-inverse solution clipped at 0 (``pinv``, a fixed
+    kernel), then ``n_iter`` accelerated projected-gradient steps (FISTA) with the diagonal step
+    ``1 / (mel_basis.T @ mel_basis @ 1)`` (the kernel ``step``). No scipy at forward time.
+
+    Parameters
+    ----------
+    sr, n_fft, n_mels, fmin, fmax, htk, norm
+        The mel filterbank, as the ``mel_scale`` step (the one that made ``M``).
+    n_iter : int
+        Projected-gradient iterations (default 200; 0: the clipped pseudo-inverse).
+    trainable : bool
+        Make ``mel_basis`` an ``nn.Parameter`` (the pseudo-inverse and the steps stay fixed).
+
+    Shape
+    -----
+    ``(..., n_mels, frames)`` → ``(..., n_fft // 2 + 1, frames)``.
+
+    Examples
+    --------
+    >>> from nnaudio_plugins.spectral import MelScale
+    >>> mel = MelScale(sr=16000, n_fft=512, n_mels=40)
+    >>> power = torch.rand(2, 257, 10)
+    >>> approx = InverseMel(sr=16000, n_fft=512, n_mels=40)(mel(power))
+    >>> approx.shape, bool((approx >= 0).all())
+    (torch.Size([2, 257, 10]), True)
+    """
+
+    name = "inverse_mel"
+    input_kinds = frozenset({POWER})
+    params = (
+        SR_PARAM,
+        Param("n_fft", 2048, "FFT length of the linear spectrogram (n_fft // 2 + 1 rows out)", type="int", low=1),
+        N_MELS_PARAM,
+        FMIN_PARAM,
+        FMAX_PARAM,
+        HTK_PARAM,
+        mel_norm_param("norm", "slaney"),
+        Param("n_iter", 200, "projected-gradient iterations after the clipped pseudo-inverse", type="int", low=0,
+              high=100000),
+        TRAINABLE_PARAM,
+    )
+
+    def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        check_mel_range(config)
+        sizes = {"n_mels": config["n_mels"], "n_fft": config["n_fft"]}
+        check_memory(6 * 8 * config["n_mels"] * (config["n_fft"] // 2 + 1), "mel filterbank and pseudo-inverse", sizes)
+        return config
+
+    def setup(self) -> None:
+        c = self.config
+        self.n_bins: int = c["n_fft"] // 2 + 1
+        self.fmax: float = check_mel_range(dict(c))
+        self._basis64 = mel_filterbank(sr=c["sr"], n_fft=c["n_fft"], n_mels=c["n_mels"], fmin=c["fmin"], fmax=self.fmax,
+                                       htk=c["htk"], norm=filter_norm(c["norm"]))
+        self.n_iter: int = c["n_iter"]
+
+    def build_kernels(self) -> dict[str, Any]:
+        curvature = (self._basis64.T @ self._basis64).sum(axis=1)
+        step = np.where(curvature > 0, 1.0 / np.maximum(curvature, np.finfo(np.float64).tiny), 0.0)[:, None]
+        return {"mel_basis": self._basis64, "pinv": constant(np.linalg.pinv(self._basis64)), "step": constant(step)}
+
+    def expected_rows(self) -> int:
+        return self.config["n_mels"]
+
+    def rows_hint(self) -> str:
+        return f"n_mels={self.config['n_mels']}: set n_mels to the mel step's"
+
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
+        dtype = x.dtype
+        basis, pinv, step = self.mel_basis, self.pinv, self.step
+        if is_half(dtype):  # the solve needs float32's range and precision
+            x, basis, pinv, step = x.float(), basis.float(), pinv.float(), step.float()
+        start = torch.matmul(pinv, x)
+        return nnls_projected_gradient(basis, x, start, step, self.n_iter).to(dtype)
+
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        c = self.config
+        frequencies = np.arange(self.n_bins) * c["sr"] / c["n_fft"]
+        sr = c["sr"] if upstream is None or upstream.sr is None else upstream.sr
+        return self.passthrough_info(upstream, POWER, sr=sr, frequencies=frequencies)
+
+
+class MFCCToMel(SpectrogramStep):
+    """Mel power spectrogram from MFCCs: ``ref * 10 ** (idct(mfcc) / 10)`` (``librosa.feature.inverse.mfcc_to_mel``).
+
+    The coefficients are un-liftered (divided by the liftering weights), zero-padded to ``n_mels``
+    and inverted with the type-II DCT's inverse (the kernel ``idct_basis`` ``(n_mels, n_mfcc)``),
+    giving decibels, which are turned back into power relative to ``ref``. The ``top_db`` floor of
+    the forward MFCC is not invertible.
+
+    Parameters
+    ----------
+    n_mfcc : int
+        Number of input coefficients (rows), ``<= n_mels`` (default 20).
+    n_mels : int
+        Number of mel bands out (default 128).
+    dct_type : int
+        Only 2.
+    norm : {"ortho", None}
+        The forward DCT's normalisation (default ``"ortho"``).
+    ref : float
+        The forward ``power_to_db``'s reference power (default 1.0).
+    lifter : float
+        The forward liftering coefficient (0: none).
+    trainable : bool
+        Make ``idct_basis`` an ``nn.Parameter``.
+
+    Shape
+    -----
+    ``(..., n_mfcc, frames)`` → ``(..., n_mels, frames)``.
+
+    Examples
+    --------
+    >>> mel_db = 10 * torch.log10(torch.rand(2, 40, 5) + 0.1)
+    >>> coefficients = torch.from_numpy(dct_matrix(40, 40)).float() @ mel_db
+    >>> power = MFCCToMel(n_mfcc=40, n_mels=40)(coefficients)
+    >>> bool(torch.allclose(10 * torch.log10(power), mel_db, atol=1e-4))
+    True
+    """
+
+    name = "mfcc_to_mel"
+    input_kinds = frozenset({FEATURES})
+    params = (
+        Param("n_mfcc", 20, "number of input coefficients, <= n_mels", type="int", low=1),
+        N_MELS_PARAM,
+        DCT_TYPE_PARAM,
+        DCT_NORM_PARAM,
+        Param("ref", 1.0, "reference power of 0 dB (the forward power_to_db's ref)", type="float", low=0,
+              low_open=True),
+        LIFTER_PARAM,
+        TRAINABLE_PARAM,
+    )
+
+    def validate_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        if config["n_mfcc"] > config["n_mels"]:
+            raise ParameterError("n_mfcc", config["n_mfcc"], f"expected 1 <= n_mfcc <= n_mels = {config['n_mels']}")
+        sizes = {"n_mels": config["n_mels"]}
+        check_memory(3 * 8 * config["n_mels"] ** 2, "inverse DCT matrix", sizes)
+        return config
+
+    def setup(self) -> None:
+        self.log_ref: float = float(np.log10(self.config["ref"]))
+
+    def build_kernels(self) -> dict[str, Any]:
+        c = self.config
+        full = dct_matrix(c["n_mels"], c["n_mels"], norm=c["norm"])  # (n_mels coefficients, n_mels bands)
+        inverse = np.linalg.inv(full)[:, : c["n_mfcc"]]
+        return {"idct_basis": inverse / lifter_weights(c["n_mfcc"], c["lifter"])[None, :]}
+
+    def expected_rows(self) -> int:
+        return self.config["n_mfcc"]
+
+    def rows_hint(self) -> str:
+        return f"n_mfcc={self.config['n_mfcc']}: set n_mfcc to the MFCC's"
+
+    def compute(self, x: Tensor, batch: Batch) -> Tensor:
+        db = torch.matmul(self.idct_basis, x)
+        # the largest finite power of the dtype instead of inf (the decibels of a huge input)
+        largest = math.log10(dtype_max(db.dtype)) - 0.001
+        return torch.pow(10.0, (db * 0.1 + self.log_ref).clamp(max=largest))
+
+    def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
+        upstream = self.check_upstream(upstream)
+        base = upstream if upstream is not None else SignalInfo(FEATURES, axes=("coefficient", "frames"))
+        return base.with_(kind=POWER, frequencies=None, axes=("freq", "frames"))
+
+
 @hookimpl
 def nnaudio_register_transforms(register):
     register(ISTFT)
     register(GriffinLim)
+    register(InverseMel)
+    register(MFCCToMel)

@@ -197,3 +197,56 @@ def test_griffin_lim_power_batch_and_length():
                                       {"griffin_lim": {"n_fft": 256, "hop_length": 64}}]}, device="cpu")
     with pytest.raises(ValueError, match="frames give"):
         gl(magnitude[..., :2])
+
+
+# ------------------------------------------------------------------------------------------------
+# inverse_mel, mfcc_to_mel
+# ------------------------------------------------------------------------------------------------
+INVERSE_MEL = get_transform("inverse_mel")
+MFCC_TO_MEL = get_transform("mfcc_to_mel")
+
+
+@pytest.mark.parametrize(("n_mels", "htk", "norm"), [(64, False, "slaney"), (40, True, None)])
+def test_inverse_mel_fits_the_mel_spectrogram_as_well_as_librosa(n_mels, htk, norm):
+    y = recording(0.4).astype(np.float32)
+    power = np.abs(librosa.stft(y, n_fft=512, hop_length=256)) ** 2
+    basis = librosa.filters.mel(sr=22050, n_fft=512, n_mels=n_mels, htk=htk, norm=norm)
+    mel = basis @ power
+    ref = librosa.feature.inverse.mel_to_stft(mel, sr=22050, n_fft=512, power=1.0, htk=htk, norm=norm)
+    ours = INVERSE_MEL(sr=22050, n_fft=512, n_mels=n_mels, htk=htk, norm=norm)(torch.from_numpy(mel)).numpy()
+    assert ours.shape == power.shape and (ours >= 0).all()
+
+    def error(estimate):
+        return np.linalg.norm(basis @ estimate - mel) / np.linalg.norm(mel)
+
+    assert error(ours) <= 1.1 * error(ref)
+    assert error(ours) < 0.01
+
+
+def test_inverse_mel_batches_and_chains_after_mel_scale():
+    spec = {"input": "power", "pipeline": [{"mel_scale": {"sr": 16000, "n_fft": 512, "n_mels": 40}},
+                                           {"inverse_mel": {"sr": 16000, "n_fft": 512, "n_mels": 40}}]}
+    pipeline = build_transform(spec, device="cpu")
+    power = torch.rand(3, 2, 257, 12)
+    out = pipeline(power)
+    assert out.shape == power.shape
+    assert torch.allclose(out[1, 0], pipeline(power[1, 0]), atol=1e-6)
+    assert pipeline.output_info().rows == 257
+    with pytest.raises(ValueError, match="40 rows"):
+        INVERSE_MEL(sr=16000, n_fft=512, n_mels=40)(torch.rand(20, 5))
+
+
+@pytest.mark.parametrize(("norm", "lifter", "ref"), [("ortho", 0.0, 1.0), (None, 0.0, 1.0), ("ortho", 22.0, 2.0)])
+def test_mfcc_to_mel_matches_librosa(norm, lifter, ref):
+    y = recording(1.0).astype(np.float32)
+    mel = librosa.feature.melspectrogram(y=y, sr=22050, n_fft=1024, hop_length=256, n_mels=64)
+    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel, ref=ref, top_db=None), n_mfcc=20, norm=norm,
+                                lifter=lifter)
+    expected = librosa.feature.inverse.mfcc_to_mel(mfcc, n_mels=64, norm=norm, lifter=lifter, ref=ref)
+    ours = MFCC_TO_MEL(n_mfcc=20, n_mels=64, norm=norm, lifter=lifter, ref=ref).double()(torch.from_numpy(
+        mfcc.astype(np.float64))).numpy()
+    assert rel_err(ours, expected) <= 1e-5  # librosa's float32 rounding
+    full = MFCC_TO_MEL(n_mfcc=64, n_mels=64, norm=norm, lifter=lifter, ref=ref).double()(torch.from_numpy(
+        librosa.feature.mfcc(S=librosa.power_to_db(mel, ref=ref, top_db=None), n_mfcc=64, norm=norm,
+                             lifter=lifter).astype(np.float64))).numpy()
+    assert rel_err(full, mel) <= 1e-5  # all coefficients: the mel spectrogram itself

@@ -243,9 +243,13 @@ def griffin_lim_update(magnitudes: Tensor, rebuilt: Tensor, previous: Tensor, mo
 
 
 def nnls_projected_gradient(
-    basis: Tensor, target: Tensor, start: Tensor, step: float, n_iter: int
+    basis: Tensor, target: Tensor, start: Tensor, step: Tensor, n_iter: int
 ) -> Tensor:
     """``argmin_{S >= 0} ||basis @ S - target||_F`` by accelerated projected gradient (FISTA), batched.
+
+    With a non-negative ``basis`` the diagonal step ``1 / (basis.T @ basis @ 1)`` (per column of
+    ``basis``) majorises the curvature (a diagonally dominant bound), so each step descends and the
+    badly scaled narrow filters of a mel filterbank converge as fast as the wide ones.
 
     Parameters
     ----------
@@ -255,7 +259,8 @@ def nnls_projected_gradient(
         What ``basis @ S`` should equal.
     start : Tensor, shape (N, cols, frames)
         The starting point (made non-negative).
-    step : float
+    step : Tensor, shape (cols, 1) or ()
+        The step per unknown: ``1 / (basis.T @ basis @ 1)`` (0 where that is 0), or a scalar
         ``1 / L`` with ``L`` the largest eigenvalue of ``basis.T @ basis``.
     n_iter : int
         Iterations (each two matrix products).
@@ -267,7 +272,7 @@ def nnls_projected_gradient(
     Examples
     --------
     >>> basis = torch.tensor([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
-    >>> s = nnls_projected_gradient(basis, torch.tensor([[[2.0], [2.0]]]), torch.zeros(1, 3, 1), 1 / 3, 200)
+    >>> s = nnls_projected_gradient(basis, torch.tensor([[[2.0], [2.0]]]), torch.zeros(1, 3, 1), torch.tensor(1 / 3), 200)
     >>> bool(torch.allclose(basis @ s, torch.tensor([[[2.0], [2.0]]]), atol=1e-4)), bool((s >= 0).all())
     (True, True)
     """
