@@ -435,7 +435,8 @@ class InverseMel(SpectrogramStep):
     ``power=1``: what is returned is the power spectrogram itself), solved for the whole batch at
     once on the device: start from the pseudo-inverse solution clipped at 0 (``pinv``, a fixed
     kernel), then ``n_iter`` accelerated projected-gradient steps (FISTA) with the diagonal step
-    ``1 / (mel_basis.T @ mel_basis @ 1)`` (the kernel ``step``). No scipy at forward time.
+    ``1 / (|mel_basis.T @ mel_basis| @ 1)`` (from the kernel ``curvature``; recomputed from a trained
+    basis). No scipy at forward time.
 
     Parameters
     ----------
@@ -488,11 +489,12 @@ class InverseMel(SpectrogramStep):
         self._basis64 = mel_filterbank(sr=c["sr"], n_fft=c["n_fft"], n_mels=c["n_mels"], fmin=c["fmin"], fmax=self.fmax,
                                        htk=c["htk"], norm=filter_norm(c["norm"]))
         self.n_iter: int = c["n_iter"]
+        self.learns_basis: bool = bool(c["trainable"])
 
     def build_kernels(self) -> dict[str, Any]:
-        curvature = (self._basis64.T @ self._basis64).sum(axis=1)
-        step = np.where(curvature > 0, 1.0 / np.maximum(curvature, np.finfo(np.float64).tiny), 0.0)[:, None]
-        return {"mel_basis": self._basis64, "pinv": constant(np.linalg.pinv(self._basis64)), "step": constant(step)}
+        curvature = np.abs(self._basis64.T @ self._basis64).sum(axis=1)[:, None]  # the steps are its inverse
+        return {"mel_basis": self._basis64, "pinv": constant(np.linalg.pinv(self._basis64)),
+                "curvature": constant(curvature)}
 
     def expected_rows(self) -> int:
         return self.config["n_mels"]
@@ -502,9 +504,12 @@ class InverseMel(SpectrogramStep):
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         dtype = x.dtype
-        basis, pinv, step = self.mel_basis, self.pinv, self.step
+        basis, pinv, curvature = self.mel_basis, self.pinv, self.curvature
         if is_half(dtype):  # the solve needs float32's range and precision
-            x, basis, pinv, step = x.float(), basis.float(), pinv.float(), step.float()
+            x, basis, pinv, curvature = x.float(), basis.float(), pinv.float(), curvature.float()
+        if self.learns_basis:  # a trained basis may have any sign: Gershgorin's bound |B^T B| 1 still majorises
+            curvature = torch.matmul(basis.transpose(0, 1), basis).abs().sum(dim=1, keepdim=True)
+        step = torch.where(curvature > 0, 1.0 / curvature.clamp(min=1e-30), torch.zeros_like(curvature))
         start = torch.matmul(pinv, x)
         return nnls_projected_gradient(basis, x, start, step, self.n_iter).to(dtype)
 

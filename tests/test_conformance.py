@@ -162,6 +162,11 @@ def _spec_steps() -> list:
 #: irfft / matmul (1e-7) over their iterations (32 Griffin-Lim steps, 200 projected-gradient steps):
 #: their bundled steps are compared at these tolerances (the tiny configurations above keep 1e-5).
 ITERATIVE_RTOL = {"griffin_lim": 3e-3, "inverse_mel": 2e-4}
+#: Properties a full-size bundled step cannot have, with the reason (the tiny configurations have them).
+BUNDLED_GAPS = {
+    "griffin_lim": {"half precision": "32 iterations amplify the float16 rounding of the input magnitudes "
+                                      "(1e-3) to several percent of the output"},
+}
 
 
 @pytest.mark.parametrize(("spec", "index"), _spec_steps())
@@ -171,7 +176,8 @@ def test_bundled_spec_step_conforms(spec, index):
     if step.name in ITERATIVE_RTOL:
         options = dataclasses.replace(options, rtol=ITERATIVE_RTOL[step.name])
     # the slow deployment properties of whole bundled specs run in test_deploy.py
-    check_module(step, options=options, skip=_skip(step.name, step.get_config()) + HEAVY)
+    skip = _skip(step.name, step.get_config()) + HEAVY + tuple(BUNDLED_GAPS.get(step.name, {}))
+    check_module(step, options=options, skip=skip)
 
 
 def test_a_registered_transform_without_tiny_params_fails_the_suite():
