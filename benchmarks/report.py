@@ -20,7 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 RESULTS = HERE / "results"
 DOCS = HERE.parent / "docs"
-ORDER = ["stft", "mel", "cqt", "vqt_chroma", "extract"]
+ORDER = ["stft", "mel", "cqt", "vqt_chroma", "features", "inverse", "icqt", "deploy", "extract"]
 
 INTRO = """# Performance
 

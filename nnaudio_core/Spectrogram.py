@@ -23,18 +23,21 @@ from .compat import (
     CQT2019,
     MFCC,
     STFT,
+    STFTBase,
     UNSUPPORTED,
     VQT,
     Combined_Frequency_Periodicity,
     CQT1992v2,
     CQT2010v2,
     Gammatonegram,
+    Griffin_Lim,
     MelSpectrogram,
+    iSTFT,
 )
 from .compat._layout import missing_attribute
 
-__all__ = ["CFP", "CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "MFCC", "STFT", "UNSUPPORTED",
-           "VQT", "Combined_Frequency_Periodicity", "Gammatonegram", "MelSpectrogram"]
+__all__ = ["CFP", "CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "Griffin_Lim", "MFCC", "STFT", "STFTBase",
+           "UNSUPPORTED", "VQT", "Combined_Frequency_Periodicity", "Gammatonegram", "MelSpectrogram", "iSTFT"]
 
 
 def __getattr__(name: str) -> Any:

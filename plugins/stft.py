@@ -21,7 +21,7 @@ from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kern
 from nnaudio_core.kernels.windows import window_problem
 from nnaudio_core.kinds import COMPLEX, MAGNITUDE, PHASE, POWER, SignalInfo
 from nnaudio_core.params import Param
-from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, Batch, ConvTransform
+from nnaudio_core.transform import BACKEND_PARAM, TRAINABLE_PARAM, Batch, ConvTransform, KernelTransform
 
 OUTPUT_KINDS = {"Complex": COMPLEX, "Magnitude": MAGNITUDE, "Phase": PHASE, "Power": POWER}
 
@@ -186,6 +186,49 @@ class STFT(ConvTransform):
 
     def pad(self, x: Tensor) -> Tensor:
         return pad_frames(x, self.pad_amount, self.pad_mode)
+
+    def inverse_transform(self) -> KernelTransform:
+        """The ``istft`` with this STFT's parameters (frozen, on this STFT's device and dtype).
+
+        Raises
+        ------
+        ValueError
+            For a ``freq_scale`` other than ``"no"`` (only the FFT grid is invertible), or a window
+            and hop that fail NOLA.
+        """
+        c = self.config
+        if c["freq_scale"] != "no":
+            raise ParameterError("freq_scale", c["freq_scale"], "'no' (the FFT grid) for an inverse STFT")
+        from nnaudio_core.registry import get_transform
+
+        params = {k: c[k] for k in ("n_fft", "win_length", "freq_bins", "hop_length", "window", "center", "sr")}
+        inverse = get_transform("istft")(**params)
+        tensors = [*self.parameters(), *self.buffers()]
+        return inverse.to(device=tensors[0].device, dtype=tensors[0].dtype) if tensors else inverse
+
+    @torch.jit.unused
+    def inverse(self, X: Tensor, length: int | None = None) -> Tensor:  # noqa: N803 (the spectrogram)
+        """The waveform whose STFT is ``X``: ``istft`` with this STFT's parameters (``librosa.istft``).
+
+        Parameters
+        ----------
+        X : torch.Tensor
+            Complex ``(..., freq_bins, frames)`` (this STFT's ``output_format="Complex"`` output).
+        length : int, optional
+            Samples to return (trimmed or zero-padded at the end).
+
+        Returns
+        -------
+        torch.Tensor, shape (..., samples)
+
+        Examples
+        --------
+        >>> stft = STFT(n_fft=512, hop_length=128)
+        >>> x = torch.randn(8000)
+        >>> bool((stft.inverse(stft(x), length=8000) - x).abs().max() < 1e-4)
+        True
+        """
+        return self.inverse_transform()(X, length=length)
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         padded = self.pad(x)

@@ -148,6 +148,22 @@ def test_run_on_the_bundled_example_writes_npy_and_png(tmp_path):
     assert "shape (1025, 173) float32 on cpu" in result.stdout and " ms" in result.stdout
 
 
+def test_run_writes_a_wav_and_a_waveform_picture_when_the_spec_ends_in_a_waveform(tmp_path):
+    result = nnaudio("run", "stft_roundtrip", "--out", tmp_path, "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "example-stft_roundtrip.npy").exists()
+    audio, rate = sf.read(tmp_path / "example-stft_roundtrip.wav", dtype="float32")
+    with example_audio() as path:
+        original = decode(path)
+        expected = library("stft_roundtrip", original)
+    assert rate == SR and audio.shape == expected.shape == (512 * (len(original) // 512),)
+    np.testing.assert_array_equal(audio, expected)  # float WAV: the samples exactly
+    kept = original[: len(audio)]
+    assert 10 * np.log10(np.sum(kept**2) / np.sum((kept - audio) ** 2)) >= 70  # the recording back
+    assert png_size(tmp_path / "example-stft_roundtrip.png") == (1000, 320)  # 10 x 3.2 in: one waveform panel
+    assert "wrote" in result.stdout and "example-stft_roundtrip.wav" in result.stdout
+
+
 def test_the_readme_main_job_writes_a_constant_q_picture_in_the_current_folder(tmp_path):
     readme = (TESTS.parent / "README.md").read_text(encoding="utf-8")
     assert "nnaudio run cqt2019\n" in readme  # the command this test runs, as the README gives it

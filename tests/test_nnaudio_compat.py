@@ -216,13 +216,6 @@ def test_forward_signature_is_nnaudios(name):
     assert params(getattr(Spectrogram, name)) == params(getattr(nn_features, name))
 
 
-def test_unsupported_nnaudio_classes_say_what_to_use():
-    with pytest.raises(AttributeError, match="torch.istft"):
-        Spectrogram.iSTFT  # noqa: B018
-    with pytest.raises(AttributeError, match="GriffinLim"):
-        features.Griffin_Lim  # noqa: B018
-
-
 # ------------------------------------------------------------------------------------------------
 # STFT
 # ------------------------------------------------------------------------------------------------
@@ -308,21 +301,97 @@ def test_invalid_output_format_raises_where_nnaudio_returns_none(clips):
         ours("CQT1992v2")(clips, normalization_type="none")
 
 
-def test_istft_is_refused_with_a_working_alternative():
-    with pytest.raises(NotImplementedError, match=r"iSTFT=True.*torch\.istft"):
-        ours("STFT", iSTFT=True)
-    with pytest.raises(NotImplementedError, match="iSTFT=True"):
+def test_istft_on_layers_without_an_inverse_is_refused():
+    with pytest.raises(NotImplementedError, match="iSTFT=True.*Spectrogram.iSTFT"):
         ours("MelSpectrogram", iSTFT=True)
     with pytest.raises(NotImplementedError, match="iSTFT=True"):
         ours("MFCC", iSTFT=True)
-    with pytest.raises(NotImplementedError, match="torch.istft"):
-        ours("STFT").inverse(torch.zeros(1, 1025, 3, 2))
-    # the alternative the message gives inverts the "Complex" output
-    x = torch.randn(2, 8192)
-    spec = ours("STFT", n_fft=1024, hop_length=256)(x)
-    y = torch.istft(torch.view_as_complex(spec.contiguous()), 1024, 256, window=torch.hann_window(1024),
-                    length=x.shape[-1])
-    assert rel_err(y.numpy(), x.numpy()) <= 1e-5
+
+
+# ------------------------------------------------------------------------------------------------
+# iSTFT, STFT.inverse, Griffin_Lim
+# ------------------------------------------------------------------------------------------------
+INVERSE_CLASSES = ("iSTFT", "Griffin_Lim")
+
+
+@pytest.mark.parametrize("name", INVERSE_CLASSES)
+def test_inverse_signatures_are_nnaudios(name):
+    def params(function):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+    assert params(getattr(Spectrogram, name)) == params(getattr(nn_features, name))
+    assert params(getattr(Spectrogram, name).forward) == params(getattr(nn_features, name).forward)
+    assert params(Spectrogram.STFT.inverse) == params(nn_features.STFT.inverse)[:1] + [
+        ("X", inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.empty),
+        ("onesided", inspect.Parameter.POSITIONAL_OR_KEYWORD, True),
+        ("length", inspect.Parameter.POSITIONAL_OR_KEYWORD, None),
+        ("refresh_win", inspect.Parameter.POSITIONAL_OR_KEYWORD, None),
+    ]
+
+
+@pytest.mark.parametrize(("n_fft", "hop", "window"), [(1024, 256, "hann"), (512, 128, "hamming")])
+def test_istft_matches_nnaudio(clips, n_fft, hop, window):
+    spec = nn("STFT", n_fft=n_fft, hop_length=hop, window=window, iSTFT=True)(clips)  # (batch, freq, time, 2)
+    length = clips.shape[-1]
+    theirs = nn("iSTFT", n_fft=n_fft, hop_length=hop, window=window)
+    mine = ours("iSTFT", n_fft=n_fft, hop_length=hop, window=window)
+    assert mine.transform.name == "istft"
+    ref = theirs(spec, onesided=True, length=length)
+    assert (mine(spec, onesided=True, length=length) - ref).abs().max() <= 1e-3
+    assert rel_err(np64(mine(spec, onesided=True, length=length)), np64(clips)) <= 1e-5
+    # nnAudio's default onesided=False takes the two-sided spectrum (bins n_fft // 2 + 1 ... mirrored)
+    two_sided = torch.cat([spec, torch.flip(spec[:, 1:-1], [1]) * torch.tensor([1.0, -1.0])], dim=1)
+    assert (mine(two_sided, length=length) - theirs(two_sided, length=length)).abs().max() <= 1e-3
+    # STFT(iSTFT=True).inverse
+    stft_mine, stft_theirs = ours("STFT", n_fft=n_fft, hop_length=hop, window=window, iSTFT=True), nn(
+        "STFT", n_fft=n_fft, hop_length=hop, window=window, iSTFT=True)
+    assert (stft_mine.inverse(spec, length=length) - stft_theirs.inverse(spec, length=length)).abs().max() <= 1e-3
+    with pytest.raises(ValueError, match="onesided=True"):
+        mine(spec)  # one-sided input with nnAudio's default onesided=False
+
+
+def test_istft_where_nnaudio_fails():
+    x = torch.from_numpy(notes(0.5)).float()[None]
+    # a window shorter than n_fft: nnAudio multiplies n_fft-sample frames by a win_length window and fails
+    spec = ours("STFT", n_fft=512, win_length=400, hop_length=128)(x)
+    with pytest.raises(RuntimeError, match="must match"):
+        nn("iSTFT", n_fft=512, win_length=400, hop_length=128)(spec, onesided=True)
+    ref = librosa.istft(torch.view_as_complex(spec).numpy(), n_fft=512, win_length=400, hop_length=128,
+                        length=x.shape[-1])
+    mine = ours("iSTFT", n_fft=512, win_length=400, hop_length=128)(spec, onesided=True, length=x.shape[-1])
+    assert rel_err(mine.numpy(), ref) <= 1e-5
+    # refresh_win=False: nnAudio keeps the first input's window-sum-square and fails on another length
+    theirs = nn("iSTFT", n_fft=512, hop_length=128, refresh_win=False)
+    theirs(spec, onesided=True)
+    shorter = spec[:, :, :20]
+    with pytest.raises(IndexError):
+        theirs(shorter, onesided=True)
+    mine = ours("iSTFT", n_fft=512, win_length=400, hop_length=128, refresh_win=False)
+    mine(spec, onesided=True)
+    ref = librosa.istft(torch.view_as_complex(shorter.contiguous()).numpy(), n_fft=512, win_length=400, hop_length=128)
+    assert rel_err(mine(shorter, onesided=True).numpy(), ref) <= 1e-5
+    # a length beyond the frames: nnAudio returns fewer samples; here zero-padded, as librosa
+    length = x.shape[-1] + 1000
+    assert nn("iSTFT", n_fft=512, hop_length=128)(ours("STFT", n_fft=512, hop_length=128)(x), onesided=True,
+                                                   length=length).shape[-1] < length
+    assert ours("iSTFT", n_fft=512, hop_length=128)(ours("STFT", n_fft=512, hop_length=128)(x), onesided=True,
+                                                     length=length).shape[-1] == length
+    with pytest.raises(ParameterError, match="freq_scale"):
+        ours("iSTFT", freq_scale="log")
+
+
+def test_griffin_lim_works_where_nnaudios_fails():
+    x = torch.from_numpy(notes(1.0)).float()[None]
+    magnitude = ours("STFT", n_fft=512, hop_length=128, output_format="Magnitude")(x)
+    with pytest.raises(RuntimeError, match="complex"):  # nnAudio 0.3.4 calls torch.istft with real tensors
+        nn("Griffin_Lim", n_fft=512, hop_length=128)(magnitude)
+    layer = Spectrogram.Griffin_Lim(n_fft=512, n_iter=32, hop_length=128)
+    assert layer.transform.name == "griffin_lim"
+    y = layer(magnitude)
+    rebuilt = ours("STFT", n_fft=512, hop_length=128, output_format="Magnitude")(y)
+    frames = min(rebuilt.shape[-1], magnitude.shape[-1])
+    convergence = float((rebuilt[..., :frames] - magnitude[..., :frames]).norm() / magnitude.norm())
+    assert convergence < 0.25
 
 
 def test_unknown_keyword_arguments_raise():

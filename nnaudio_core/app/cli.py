@@ -210,12 +210,28 @@ def _run_file(path: Path, stem: Path, target: _RunTarget) -> bool:
         return False
     array = to_numpy(y)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    np.save(_with_suffix(stem, ".npy"), array, allow_pickle=False)
+    waveform = target.pipeline.output_info().kind == "waveform"  # a spec ending in an inverse: audio out
+    if waveform:
+        import soundfile as sf
+
+        rate = target.pipeline.output_info().sr or audio.sample_rate
+        sf.write(_with_suffix(stem, ".wav"), array.T if array.ndim == 2 else array, int(round(rate)),
+                 subtype="FLOAT")
+    else:
+        np.save(_with_suffix(stem, ".npy"), array, allow_pickle=False)
     print(f"{path if target.args.audio else path.name}: {_describe_audio(audio, target.channels)}")
     print(f"  {target.name}: shape {_format_shape(array.shape)} {array.dtype} on {target.pipeline.device}, "
           f"{elapsed * 1000:.1f} ms")
-    written = [_with_suffix(stem, ".npy")]
-    if not target.args.no_plot:
+    written = [_with_suffix(stem, ".wav" if waveform else ".npy")]
+    if waveform:
+        if not target.args.no_plot:
+            from .plot import plot_waveform
+
+            names = [f"channel {i}" for i in range(array.shape[0])] if array.ndim == 2 else None
+            plot_waveform(array, _with_suffix(stem, ".png"), sample_rate=target.pipeline.output_info().sr,
+                          title=f"{target.name}: {path.name}", channel_names=names)
+            written.append(_with_suffix(stem, ".png"))
+    elif not target.args.no_plot:
         written.append(_plot(array, target.pipeline, audio, _with_suffix(stem, ".png"), name=target.name,
                              data=target.data, source=path.name, channels=target.channels,
                              top_db=target.args.top_db))

@@ -242,3 +242,52 @@ def plot_spectrogram(
     fig.colorbar(mappable, ax=list(subplots), label=unit, format="%+.0f" if unit == "dB" else None)
     fig.suptitle(title)
     fig.savefig(os.fspath(path))
+
+
+def plot_waveform(
+    samples: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    sample_rate: float | None,
+    title: str,
+    channel_names: Sequence[str] | None = None,
+    dpi: int = 100,
+) -> None:
+    """Save a waveform picture (PNG, or any format matplotlib infers from ``path``): amplitude over time.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        ``(time,)`` or ``(channels, time)``.
+    path : str or path
+        Output file.
+    sample_rate : float, optional
+        Samples per second (``None``: the x axis counts samples).
+    title : str
+        Figure title.
+    channel_names : sequence of str, optional
+        Subplot labels for multi-channel output.
+    dpi : int
+        Resolution of the saved image.
+
+    Raises
+    ------
+    ValueError
+        If ``samples`` is not 1-D or 2-D.
+    """
+    values = samples[None] if samples.ndim == 1 else samples
+    if values.ndim != 2:
+        raise ValueError(f"cannot draw a waveform of shape {samples.shape}: expected (time,) or (channels, time)")
+    (figure_module,) = import_optional("matplotlib.figure", purpose="plotting")
+    n_channels, n_samples = values.shape
+    fig = figure_module.Figure(figsize=(10, 1.2 + 2.0 * n_channels), dpi=dpi, layout="constrained")
+    subplots = fig.subplots(n_channels, 1, squeeze=False, sharex=True)[:, 0]
+    t = np.arange(n_samples) / sample_rate if sample_rate else np.arange(n_samples)
+    for index, ax in enumerate(subplots):
+        ax.plot(t, values[index], linewidth=0.5, color="C0")
+        ax.set_ylabel("amplitude")
+        if channel_names is not None and n_channels > 1:
+            ax.set_title(channel_names[index], fontsize="medium", loc="left")
+    subplots[-1].set_xlabel("time (s)" if sample_rate else "sample")
+    fig.suptitle(title)
+    fig.savefig(os.fspath(path))

@@ -9,7 +9,9 @@ this package; switching from nnAudio is one import line::
 ==================  ====================  ============  ==========================================
 class               registered transform  module        notes
 ==================  ====================  ============  ==========================================
-``STFT``            ``stft``              ``stft``      ``iSTFT=True`` is not supported (use ``torch.istft``)
+``STFT``            ``stft``              ``stft``      ``inverse`` is ``istft``'s (``iSTFT`` accepted)
+``iSTFT``           ``istft``             ``stft``      ``(batch, freq, time, 2)`` input, ``onesided``
+``Griffin_Lim``     ``griffin_lim``       ``stft``      nnAudio's own fails on torch >= 2.0
 ``MelSpectrogram``  ``mel``               ``mel``       ``trainable_mel`` / ``trainable_STFT``: the transform's
                                                         ``trainable_filters`` / ``trainable_stft``
 ``MFCC``            ``mfcc``              ``mel``       ``norm`` is honoured (nnAudio always applied ``"ortho"``)
@@ -61,7 +63,7 @@ the longest CQT kernel work with ``pad_mode="reflect"``; an unknown ``freq_scale
 magnitudes have a finite gradient at zero; ``CQT2010v2`` with early downsampling or
 ``basis_norm=2`` gives the same values as ``CQT1992v2``. ``verbose=True`` logs through the logger
 ``"nnaudio_core.Spectrogram"`` at INFO level; nothing is printed. nnAudio classes not provided
-(``iSTFT``, ``Griffin_Lim``, ...) raise ``AttributeError`` naming the alternative.
+(``Gammatonegram``, ``CFP``, ...) raise ``AttributeError`` naming the alternative.
 
 Examples
 --------
@@ -81,11 +83,12 @@ from ._layout import UNSUPPORTED, missing_attribute
 from .cqt import CQT, CQT1992, CQT2010, CQT2019, VQT, CQT1992v2, CQT2010v2
 from .features import CFP, Combined_Frequency_Periodicity, Gammatonegram
 from .mel import MFCC, MelSpectrogram
-from .stft import STFT
+from .stft import STFT, Griffin_Lim, STFTBase, iSTFT
 
 __all__ = [
     "CFP", "CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "VQT",
-    "MFCC", "STFT", "UNSUPPORTED", "Combined_Frequency_Periodicity", "Gammatonegram", "MelSpectrogram",
+    "MFCC", "STFT", "STFTBase", "UNSUPPORTED", "Combined_Frequency_Periodicity", "Gammatonegram", "MelSpectrogram", "iSTFT",
+    "Griffin_Lim",
 ]
 
 

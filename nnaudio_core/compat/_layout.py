@@ -44,11 +44,7 @@ CQT_FORMATS = ("Magnitude", "Complex", "Phase")
 NORMALIZATION_TYPES = ("librosa", "convolutional", "wrap")
 
 #: nnAudio classes this library does not provide, and what to use instead.
-UNSUPPORTED = {
-    "iSTFT": "inverse transforms are not part of nnaudio-core; invert STFT(output_format='Complex') output with "
-    "torch.istft(torch.view_as_complex(spec), n_fft, hop_length, window=torch.hann_window(n_fft))",
-    "Griffin_Lim": "phase reconstruction is not part of nnaudio-core; torchaudio.transforms.GriffinLim does it",
-}
+UNSUPPORTED: dict[str, str] = {}
 
 
 def missing_attribute(module: str, name: str, names: Iterable[str]) -> AttributeError:
@@ -56,8 +52,8 @@ def missing_attribute(module: str, name: str, names: Iterable[str]) -> Attribute
 
     Examples
     --------
-    >>> str(missing_attribute("nnaudio_core.Spectrogram", "Griffin_Lim", ["STFT"]))[:50]
-    'nnaudio_core.Spectrogram has no Griffin_Lim: phase'
+    >>> str(missing_attribute("nnaudio_core.Spectrogram", "STTF", ["STFT", "VQT"]))
+    "module 'nnaudio_core.Spectrogram' has no attribute 'STTF' (did you mean 'STFT'?)"
     """
     if name in UNSUPPORTED:
         return AttributeError(f"{module} has no {name}: {UNSUPPORTED[name]}")
@@ -123,9 +119,10 @@ def check_choice(owner: str, name: str, value: Any, choices: tuple[str, ...]) ->
 
 
 def reject_istft(owner: str, istft: Any) -> None:
-    """Raise ``NotImplementedError`` for nnAudio's ``iSTFT=True`` with the alternative."""
+    """Raise ``NotImplementedError`` for nnAudio's ``iSTFT=True`` on a layer without an inverse (mel, MFCC)."""
     if istft:
-        raise NotImplementedError(f"{owner}: iSTFT=True is not supported: {UNSUPPORTED['iSTFT']}; keep iSTFT=False")
+        raise NotImplementedError(f"{owner}: iSTFT=True is not supported: {owner} has no inverse; keep iSTFT=False and "
+                                  "invert a complex STFT with Spectrogram.iSTFT (or a magnitude with Griffin_Lim)")
 
 
 def forwarded(name: str, doc: str) -> property:

@@ -121,3 +121,61 @@ def fourier_kernels(window: np.ndarray, bins: np.ndarray) -> tuple[np.ndarray, n
         return window * np.cos(angle)[index], -window * np.sin(angle)[index]
     phase = 2 * np.pi * bins[:, None] * n[None, :] / n_fft
     return window * np.cos(phase), -window * np.sin(phase)
+
+
+def inverse_fourier_kernels(window: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Windowed inverse DFT kernels of a one-sided spectrum: rows ``[c_k w cos; -c_k w sin] / n_fft``.
+
+    ``frame[n] = sum_k re_k * K[k, n] + im_k * K[F + k, n]`` is ``window[n]`` times the inverse real
+    DFT of the ``F = len(bins)`` bins (missing bins count as zeros); ``c_k`` is 1 for the 0 Hz and
+    Nyquist bins and 2 for the others (each stands for itself and its conjugate). Transposed
+    convolution with these kernels is the overlap-add of the windowed inverse frames.
+
+    Parameters
+    ----------
+    window : numpy.ndarray, shape (n_fft,)
+        Synthesis window (already padded to ``n_fft``).
+    bins : numpy.ndarray, shape (freq_bins,)
+        Integer DFT bins ``0 ... freq_bins - 1`` (``freq_bins <= n_fft // 2 + 1``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (2 * freq_bins, n_fft), float64
+
+    Examples
+    --------
+    >>> k = inverse_fourier_kernels(np.ones(4), np.arange(3.0))
+    >>> (k[:3] * 4).round(12)
+    array([[ 1.,  1.,  1.,  1.],
+           [ 2.,  0., -2., -0.],
+           [ 1., -1.,  1., -1.]])
+    """
+    n_fft = window.shape[-1]
+    real, imag = fourier_kernels(window, bins)  # w cos, -w sin
+    weight = np.where((bins == 0) | (2 * bins == n_fft), 1.0, 2.0)[:, None] / n_fft
+    return np.concatenate([real * weight, imag * weight])
+
+
+def nola_problem(window: np.ndarray, hop_length: int) -> str | None:
+    """Why ``window`` at ``hop_length`` fails the nonzero-overlap-add (NOLA) condition, or ``None``.
+
+    NOLA holds when ``sum_t window[n - t hop] ** 2 > 0`` for every ``n`` of the steady state (away
+    from the first and last frame): then the window-sum-square can be divided out and the inverse
+    STFT exists. Values below ``1e-10`` of the largest count as zero.
+
+    Examples
+    --------
+    >>> nola_problem(np.hanning(8), 4) is None
+    True
+    >>> nola_problem(np.ones(4), 6)
+    'the window-sum-square is 0 at 2 of every 6 samples (the frames do not overlap enough)'
+    """
+    square = np.asarray(window, dtype=np.float64) ** 2
+    padded = np.zeros(int(np.ceil(len(square) / hop_length)) * hop_length)
+    padded[: len(square)] = square
+    envelope = padded.reshape(-1, hop_length).sum(axis=0)
+    zero = envelope <= 1e-10 * max(float(square.max()), np.finfo(np.float64).tiny)
+    if not zero.any():
+        return None
+    return (f"the window-sum-square is 0 at {int(zero.sum())} of every {hop_length} samples (the frames do not "
+            "overlap enough)")

@@ -77,7 +77,7 @@ from torch import Tensor, nn
 
 from ..errors import PluginError
 from ..hookspecs import hookimpl
-from ..kinds import DECIBELS, WAVEFORM
+from ..kinds import COMPLEX, DECIBELS, WAVEFORM
 from ..registry import REGISTRY, Registry, get_transform
 from ..spec import build_transform
 from ..transform import KernelTransform
@@ -116,6 +116,7 @@ __all__ = [
     "check_torchscript",
     "check_trace",
     "check_transform",
+    "cast_like_input",
     "plugin_registered",
     "run_input_case",
 ]
@@ -251,6 +252,25 @@ def _example(transform: KernelTransform, *leading: int, options: CheckOptions, s
     if length is None:
         return transform.example_input(*leading, seed=seed)
     return transform.example_input(*leading, length=length, seed=seed)
+
+
+def cast_like_input(x: Tensor, dtype: torch.dtype) -> Tensor:
+    """``x`` in the floating ``dtype``; complex ``x`` in its complex counterpart.
+
+    Complex inputs (to transforms that take ``COMPLEX`` spectrograms) become complex128 for
+    float64 and complex64 otherwise: there is no complex bfloat16, and a half-precision transform
+    takes complex64 input (it computes in float32 and returns its own dtype).
+
+    Examples
+    --------
+    >>> cast_like_input(torch.ones(2, dtype=torch.complex64), torch.float64).dtype
+    torch.complex128
+    >>> cast_like_input(torch.ones(2, dtype=torch.complex128), torch.float16).dtype
+    torch.complex64
+    """
+    if x.is_complex():
+        return x.to(torch.complex128 if dtype == torch.float64 else torch.complex64)
+    return x.to(dtype)
 
 
 def _scale(tensor: Tensor) -> float:
@@ -483,7 +503,7 @@ def check_float64(factory: Factory, params: Mapping[str, Any], options: CheckOpt
                     ".to(float64): a plain attribute is not converted; return it from build_kernels (a kernel, or "
                     "constant(...)) so it is rebuilt in the new dtype"
                 )
-    x64 = _example(native, options.batch, options=options).to(torch.float64)
+    x64 = cast_like_input(_example(native, options.batch, options=options), torch.float64)
     try:
         y64 = converted(x64)
     except Exception as exc:
@@ -493,7 +513,7 @@ def check_float64(factory: Factory, params: Mapping[str, Any], options: CheckOpt
         raise AssertionError(f"{prop}: float64 input gave a {y64.dtype} output; expected {expected_dtype}")
     exact = 1e-10 if converted.frozen else options.rtol  # trained parameters carry their float32 rounding
     _assert_close(prop, "output of .to(float64) vs a float64 build", y64, native(x64), exact)
-    _assert_close(prop, "float32 output vs float64 output", single(x64.to(torch.float32)), y64, options.rtol)
+    _assert_close(prop, "float32 output vs float64 output", single(cast_like_input(x64, torch.float32)), y64, options.rtol)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -669,7 +689,7 @@ def check_input_gradients(factory: Factory, params: Mapping[str, Any], options: 
     probe = _example(double, options=options)
     per_step = max(1, probe.numel() // probe.shape[-1])
     length = max(1, min(probe.shape[-1], options.gradcheck_numel // per_step))
-    small = _example(double, options=options, length=length).to(torch.float64).requires_grad_(True)
+    small = cast_like_input(_example(double, options=options, length=length), torch.float64).requires_grad_(True)
     try:
         torch.autograd.gradcheck(double, (small,), fast_mode=True, eps=1e-6, atol=1e-5, rtol=1e-3)
     except Exception as exc:
@@ -740,10 +760,11 @@ def check_input_errors(factory: Factory, params: Mapping[str, Any], options: Che
     transform = factory(**params)
     x = _example(transform, options=options)
     core = transform.core_dims
+    real = x.real if x.is_complex() else x
     cases = {
         f"a {core + 3}-D input": x.reshape((1, 1, 1) + tuple(x.shape)),
-        "an int16 input": (x * 100).to(torch.int16),
-        "an int64 input": (x * 100).to(torch.int64),
+        "an int16 input": (real * 100).to(torch.int16),
+        "an int64 input": (real * 100).to(torch.int64),
         "an empty input": x[..., :0],
         "an empty batch": x.reshape((1,) + tuple(x.shape))[:0],
     }
@@ -894,11 +915,17 @@ def fuzz_input_cases(transform: KernelTransform, options: CheckOptions) -> list[
     nan = x.clone()
     nan.view(-1)[nan.numel() // 2] = float("nan")
     one = x[..., :1].contiguous()
+    real = x.real.contiguous() if x.is_complex() else x
+    if x.is_complex():  # a transform of complex spectrograms: a real input is refused unless a real kind is taken
+        takes_real = bool(set(transform.input_kinds) - {COMPLEX})
+        dtype_cases = [("a real input", real, "finite" if takes_real else "error")]
+    else:
+        dtype_cases = [("a complex64 input", x.to(torch.complex64), "error"),
+                       ("a complex128 input", x.to(torch.complex128), "error")]
     cases = [
-        ("a bool input", x > 0, "error"),
-        ("an int32 input", (x * 100).to(torch.int32), "error"),
-        ("a complex64 input", x.to(torch.complex64), "error"),
-        ("a complex128 input", x.to(torch.complex128), "error"),
+        ("a bool input", real > 0, "error"),
+        ("an int32 input", (real * 100).to(torch.int32), "error"),
+        *dtype_cases,
         ("a 0-size batch of 2-D input", x[:0], "error"),
         ("a 0-length core", x[..., :0], "error"),
         (f"a {transform.core_dims + 3}-D input", x.reshape((1, 1) + tuple(x.shape)), "error"),
@@ -914,7 +941,11 @@ def fuzz_input_cases(transform: KernelTransform, options: CheckOptions) -> list[
         cases.append(("a (freq, frames) view transposed from (frames, freq)",
                       x.transpose(-1, -2).contiguous().transpose(-1, -2), "finite"))
     for other in (torch.float16, torch.bfloat16, torch.float64):
-        if other != dtype:
+        if x.is_complex():  # the complex counterpart of float64 (no complex bfloat16; complex32 is experimental)
+            if other == torch.float64 and dtype != torch.complex128:
+                cases.append((f"a complex128 input to a {str(dtype).replace('torch.', '')} transform",
+                              x.to(torch.complex128), "finite"))
+        elif other != dtype:
             cases.append((f"a {str(other).replace('torch.', '')} input to a {str(dtype).replace('torch.', '')} "
                           "transform", x.to(other), "finite"))
     del length
@@ -998,7 +1029,7 @@ def check_fuzz_inputs(factory: Factory, params: Mapping[str, Any], options: Chec
             raise AssertionError(
                 f"{prop}: .to({half}) raised {type(exc).__name__} instead of ValueError: {exc}"
             ) from exc
-        x = torch.zeros_like(_example(transform, 2, options=options)).to(half)
+        x = cast_like_input(torch.zeros_like(_example(transform, 2, options=options)), half)
         run_input_case(prop, converted, f"zeros after .to({str(half).replace('torch.', '')})", x, "finite")
 
 

@@ -19,15 +19,17 @@ torch.compile
     ``torch._dynamo.explain`` finds one graph and no break; ``torch.compile(fullgraph=True)``
     agrees with eager (1e-4) at the example shape and at a new length.
 torch.export
-    ``torch.export.export`` with dynamic batch and time (``Dim``) runs at new shapes (1e-5).
+    ``torch.export.export`` with dynamic batch and time (``Dim``) runs at new shapes (1e-5). The
+    time dimension starts at half the example length for waveforms, at 2 frames for spectrogram
+    steps (or the step's ``min_frames`` when it declares one).
 onnx
     ``torch.onnx.export(dynamo=True)`` with dynamic batch and time; onnxruntime's CPU output
     agrees with eager (1e-4) at a new shape. Complex outputs come out as real ``(..., 2)``
     (real, imaginary) arrays. Transforms that take complex input are exempt (ONNX has no
     complex inputs). Needs ``onnx``, ``onnxscript`` and ``onnxruntime`` (the ``deploy`` extra).
 half precision
-    ``.to(float16)`` and ``.to(bfloat16)`` run on inputs of that dtype; real outputs keep the
-    dtype and agree with float32 within 5e-3 (float16) and 3e-2 (bfloat16) of the output scale;
+    ``.to(float16)`` and ``.to(bfloat16)`` run on inputs of that dtype (complex inputs stay
+    complex64: there is no complex bfloat16); real outputs keep the dtype and agree with float32 within 5e-3 (float16) and 3e-2 (bfloat16) of the output scale;
     complex outputs are complex64.
 autocast
     Under ``torch.autocast("cpu", dtype=torch.bfloat16)`` outputs and input gradients are finite.
@@ -52,7 +54,17 @@ from torch import Tensor
 
 from ..kinds import COMPLEX
 from ..transform import KernelTransform
-from . import CheckOptions, Factory, _assert_close, _example, _property, _scale, _spec_buildable, _trainable_params
+from . import (
+    CheckOptions,
+    Factory,
+    _assert_close,
+    _example,
+    _property,
+    _scale,
+    _spec_buildable,
+    _trainable_params,
+    cast_like_input,
+)
 
 __all__ = [
     "check_autocast",
@@ -172,7 +184,8 @@ def _dynamic_shapes(transform: KernelTransform, x: Tensor) -> dict[str, dict[int
     from torch.export import Dim
 
     length = int(x.shape[-1])
-    low = max(2, length // 2) if transform.core_dims == 1 else 2
+    # a spectrogram step that needs more than 2 frames (e.g. reflect padding inside) says so in min_frames
+    low = max(2, length // 2) if transform.core_dims == 1 else max(2, int(getattr(transform, "min_frames", 2)))
     if transform.core_dims == 1:
         # torch.export specialises a dimension that can be 1, so the range starts where there are 2 frames
         while low < length:
@@ -267,7 +280,7 @@ def check_half_precision(factory: Factory, params: Mapping[str, Any], options: C
         half = factory(**params).to(dtype)
         try:
             with torch.no_grad():
-                out = half(x.to(dtype))
+                out = half(cast_like_input(x, dtype))
         except Exception as exc:
             raise AssertionError(f"{prop}: the transform in {dtype} fails: {type(exc).__name__}: {exc}") from exc
         if expected.is_complex():
