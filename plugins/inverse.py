@@ -174,6 +174,11 @@ class ISTFT(SpectrogramStep):
                 f"{self.name}: input dtype {x.dtype} does not match the transform's {dtype} kernels, which take "
                 f"{wanted} input; cast the input or call .to(torch.float64) / .to(torch.float32) on the transform"
             )
+        if not exporting() and self.signal_length(int(x.shape[-1])) < 1:
+            raise ValueError(
+                f"{self.name}: {x.shape[-1]} frame(s) give no samples (n_fft={self.n_fft}, hop_length="
+                f"{self.hop_length}, center={self.center}); pass more frames"
+            )
 
     def forward(self, x: Tensor, length: Optional[int] = None) -> Tensor:
         """Invert ``x``; ``length`` samples when given (trimmed or zero-padded at the end, as librosa).
@@ -565,8 +570,9 @@ class MFCCToMel(SpectrogramStep):
         N_MELS_PARAM,
         DCT_TYPE_PARAM,
         DCT_NORM_PARAM,
+        # bounded so that ref * 10 ** (dB / 10) and its gradient stay finite in float32
         Param("ref", 1.0, "reference power of 0 dB (the forward power_to_db's ref)", type="float", low=0,
-              low_open=True),
+              low_open=True, high=1e30),
         LIFTER_PARAM,
         TRAINABLE_PARAM,
     )
