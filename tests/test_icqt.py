@@ -129,6 +129,35 @@ def test_refinement_reduces_the_cqt_residual_of_noise():
     assert residuals[0] > residuals[1] > residuals[2], residuals
 
 
+
+def test_refinement_stops_at_the_rounding_floor():
+    """A one-bin bank leaves most signals in the null space: CG converges within a few steps, and the
+    steps after that must not amplify rounding (they ran off to inf in float32 before the freeze)."""
+    config = dict(sr=2000.0, fmin=25.0, n_bins=1, bins_per_octave=1, hop_length=59, center=False, norm=1)
+    cqt = get_transform("cqt2019")(**config, output_format="Complex")
+    C = torch.randn(2, 1, 8, dtype=torch.complex64)
+    for n_iter in (5, 22, 60):
+        y = get_transform("icqt")(**config, n_iter=n_iter)(C)
+        assert bool(torch.isfinite(y).all()), n_iter
+        assert float(y.abs().max()) < 10 * float(C.abs().max()), n_iter
+    # and the converged result still fits C as closely as the CQT of any signal can
+    x = torch.randn(2, 8 * 59 + 2000)
+    C = cqt(x)
+    y = get_transform("icqt")(**config, n_iter=60)(C, length=x.shape[-1])
+    assert float((cqt(y) - C).abs().norm() / C.abs().norm()) < 1e-3
+
+
+def test_overlap_add_matches_the_transposed_convolution_at_every_stride():
+    """Both forms of overlap_add (shifted sums, and conv_transpose1d for more than 64 shifts)."""
+    from nnaudio_core.functional.icqt import overlap_add
+
+    z, w = torch.randn(2, 3, 9, dtype=torch.float64), torch.randn(3, 1, 200, dtype=torch.float64)
+    for stride in (1, 3, 50, 200, 300):
+        reference = torch.nn.functional.conv_transpose1d(z, w, stride=stride)[:, 0]
+        for length in (reference.shape[-1], reference.shape[-1] - 7, reference.shape[-1] + 5):
+            expected = torch.nn.functional.pad(reference, [0, length - reference.shape[-1]])
+            torch.testing.assert_close(overlap_add(z, w, stride, length), expected, rtol=1e-12, atol=1e-12)
+
 # ------------------------------------------------------------------------------------------------
 # length, inputs, metadata
 # ------------------------------------------------------------------------------------------------

@@ -39,8 +39,8 @@ from torch import Tensor
 
 from ..kernels.cqt import _check_int, _check_norm, cqt_frequencies, cqt_lengths
 from ..kernels.windows import WindowSpec, periodic_window, validate_window
-from .cqt2019 import CQT2019Schedule, cqt2019
-from .dtypes import dtype_tiny, is_half
+from .cqt2019 import CQT2019Schedule, cqt2019, level_lengths
+from .dtypes import dtype_eps, dtype_tiny, is_half
 
 __all__ = ["cqt2019_adjoint", "cqt2019_synthesis", "extend_signal_adjoint", "icqt", "icqt_length", "icqt_weights"]
 
@@ -192,7 +192,8 @@ def overlap_add(z: Tensor, weight: Tensor, stride: int, length: int) -> Tensor:
 
     ``F.conv_transpose1d(z, weight, stride=stride)`` (zero-padded or cut to ``length``), computed as
     one matrix product giving every frame's patch and ``ceil(width / stride)`` shifted sums of the
-    patches (much faster on CPUs than the im2col form of the transposed convolution).
+    patches (faster on CPUs than the im2col form of the transposed convolution), or, where that
+    would take more than 64 shifts, by the transposed convolution itself.
 
     Parameters
     ----------
@@ -216,6 +217,9 @@ def overlap_add(z: Tensor, weight: Tensor, stride: int, length: int) -> Tensor:
     frames = z.shape[-1]
     width = weight.shape[-1]
     parts = (width + stride - 1) // stride
+    if parts > 64:  # a stride far below the width: one loop step per shift would cost more than im2col
+        out = F.conv_transpose1d(z, weight, stride=stride)[:, 0]
+        return F.pad(out, [0, length - out.shape[-1]])
     patches = torch.matmul(z.transpose(1, 2), weight.reshape(weight.shape[0], width))  # (batch, frames, width)
     patches = F.pad(patches, [0, parts * stride - width])
     total = (frames + parts - 1) * stride
@@ -226,22 +230,18 @@ def overlap_add(z: Tensor, weight: Tensor, stride: int, length: int) -> Tensor:
     return F.pad(out, [0, length - total])  # zeros, or cut (a negative pad); no max(): traces stay dynamic
 
 
-def _level_lengths(schedule: CQT2019Schedule, kernels: list[Tensor], lowpass: Tensor, frames: int) -> list[int]:
-    """Lengths of the signal at every decimation level in :func:`~nnaudio_core.functional.cqt2019.cqt2019`."""
-    levels, starts, strides, phases = schedule.levels, schedule.starts, schedule.strides, schedule.phases
+def _level_lengths(schedule: CQT2019Schedule, kernels: list[Tensor], lowpass: Tensor, blocks: int) -> list[int]:
+    """Lengths of the signal at every decimation level in :func:`~nnaudio_core.functional.cqt2019.cqt2019`.
+
+    ``blocks`` is the forward's ``K = max(ceil(frames / B), 1)`` (:func:`level_lengths`): level 0
+    holds ``K * B * hop + b_0`` samples, and each decimation keeps what the forward's filter bank
+    returns (affine in ``K`` again, as ``B * hop / 2 ** j`` is a multiple of the bank's block).
+    """
     outputs = lowpass.shape[0]
     bank_width = lowpass.shape[-1]
-    top = max(levels)
-    need = [0] * (top + 1)
-    for g in range(len(kernels)):
-        count = (frames + phases[g] - 1) // phases[g]
-        n_g = starts[g] + (count - 1) * strides[g] + kernels[g].shape[-1]
-        need[levels[g]] = max(need[levels[g]], n_g)
-    for j in range(top - 1, -1, -1):
-        blocks = (need[j + 1] + outputs - 1) // outputs
-        need[j] = max(need[j], (blocks - 1) * 2 * outputs + bank_width)
-    lengths = [need[0]]
-    for j in range(top):
+    block, constants = level_lengths(schedule, [w.shape[-1] for w in kernels], outputs, bank_width)
+    lengths = [blocks * block * schedule.hop_length + constants[0]]
+    for j in range(max(schedule.levels)):
         lengths.append(((lengths[j] - bank_width) // (2 * outputs) + 1) * outputs)
     return lengths
 
@@ -291,7 +291,9 @@ def cqt2019_synthesis(
         s = scale.to(real.dtype).unsqueeze(-1)
         real = real * s
         imag = imag * s
-    lengths = _level_lengths(schedule, kernels, lowpass, frames)
+    block, _ = level_lengths(schedule, [w.shape[-1] for w in kernels], lowpass.shape[0], lowpass.shape[-1])
+    blocks = max((frames + block - 1) // block, 1)  # as the forward: frames of whole blocks
+    lengths = _level_lengths(schedule, kernels, lowpass, blocks)
     top = max(levels)
     outputs = lowpass.shape[0]
     bank = lowpass.to(real.dtype)
@@ -311,7 +313,7 @@ def cqt2019_synthesis(
         p = phases[g]
         n = w.shape[0] // (2 * p)
         hi = offsets[g]
-        count = (frames + p - 1) // p
+        count = blocks * (block // p)  # the forward's correlation outputs per phase (frames past the end are 0)
         z = torch.cat([real[:, hi - n : hi], imag[:, hi - n : hi]], 1)  # (batch, 2n, frames)
         z = F.pad(z, [0, count * p - frames])
         if p > 1:
@@ -402,9 +404,12 @@ def icqt(
     kernels at the frame positions weighted by ``weights[k] * C[k, t]``, folded back from the
     forward's signal extension onto the clip's ``length`` samples. Each refinement step is one
     conjugate-gradient step on ``2 A^T D A y = 2 A^T D C``, started from ``y0``: towards the
-    least-squares signal whose CQT is closest to ``C`` in the ``D``-weighted norm. The steps run
-    for every row alike (no data-dependent stop; a zero residual stays zero); they run on
-    ``C / max|C|`` (per row) so that no inner product overflows.
+    least-squares signal whose CQT is closest to ``C`` in the ``D``-weighted norm. All ``n_iter`` steps
+    run (no data-dependent control flow, so the function scripts and exports), but a row whose
+    residual has reached the rounding floor (``|r| <= 100 eps |r_0|``) or whose curvature
+    ``p^T A p`` is no longer positive takes zero steps from then on: beyond that point conjugate
+    gradients only amplify rounding. The steps run on ``C / max|C|`` (per row) so that no inner
+    product overflows.
 
     Parameters
     ----------
@@ -455,16 +460,23 @@ def icqt(
         r = y - _normal(y, d, kernels, lowpass, scale, schedule, length, center, pad_mode)
         p = r
         rr = _dot(r, r)
+        # a row stops for good once its residual is at the rounding floor (|r| <= 100 eps |r0|) or the
+        # curvature p^T A p is no longer positive: past that point the steps amplify rounding (a narrow
+        # bank leaves most of the signal space in A's null space) and run off to inf within a few steps
+        floor = rr * (100.0 * dtype_eps(real.dtype)) ** 2
+        active = rr > tiny
         for _ in range(n_iter):
             q = _normal(p, d, kernels, lowpass, scale, schedule, length, center, pad_mode)
             pq = _dot(p, q)
-            alpha = rr / torch.where(pq > tiny, pq, torch.ones_like(pq))
+            active = active & (rr > floor) & (pq > tiny)
+            alpha = torch.where(active, rr / torch.where(pq > tiny, pq, torch.ones_like(pq)), torch.zeros_like(pq))
             y = y + alpha * p
             r = r - alpha * q
             rr_new = _dot(r, r)
-            beta = rr_new / torch.where(rr > tiny, rr, torch.ones_like(rr))
+            beta = torch.where(active, rr_new / torch.where(rr > tiny, rr, torch.ones_like(rr)),
+                               torch.zeros_like(rr))
             p = r + beta * p
-            rr = rr_new
+            rr = torch.where(active, rr_new, rr)
         y = y * level
     return y.to(out_dtype)
 
