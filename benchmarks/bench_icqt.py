@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds (default 5)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
     parser.add_argument("--no-accuracy", action="store_true", help="skip the accuracy tables")
+    parser.add_argument("--no-speed", action="store_true", help="skip the timings (accuracy tables only)")
     args = parser.parse_args(argv)
     setup_threads(args.threads)
     warnings.filterwarnings("ignore")
@@ -144,8 +145,10 @@ def main(argv: list[str] | None = None) -> str:
         parts.append("Griffin-Lim spectral convergence `|| |CQT(y)| - M || / ||M||` (each library's own CQT), "
                      "4 s recording, 84 bins from 32.7 Hz, hop 512, 32 iterations, momentum 0.99:")
         parts.append(markdown_table(["method", "spectral convergence", "vs librosa"], gl_rows))
-    sections, timings = speed(args.repeats)
-    parts += sections
+    timings: dict[str, float] = {}
+    if not args.no_speed:
+        sections, timings = speed(args.repeats)
+        parts += sections
     text = "\n\n".join(parts)
     print(text)
     write_result("icqt", text, title="inverse CQT, 4 s recording", timings_ms=timings)
