@@ -32,12 +32,13 @@ from .compat import (
     Gammatonegram,
     Griffin_Lim,
     MelSpectrogram,
+    iCQT,
     iSTFT,
 )
 from .compat._layout import missing_attribute
 
 __all__ = ["CFP", "CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "Griffin_Lim", "MFCC", "STFT", "STFTBase",
-           "UNSUPPORTED", "VQT", "Combined_Frequency_Periodicity", "Gammatonegram", "MelSpectrogram", "iSTFT"]
+           "UNSUPPORTED", "VQT", "Combined_Frequency_Periodicity", "Gammatonegram", "MelSpectrogram", "iCQT", "iSTFT"]
 
 
 def __getattr__(name: str) -> Any:

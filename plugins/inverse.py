@@ -448,7 +448,9 @@ class InverseMel(SpectrogramStep):
     sr, n_fft, n_mels, fmin, fmax, htk, norm
         The mel filterbank, as the ``mel_scale`` step (the one that made ``M``).
     n_iter : int
-        Projected-gradient iterations (default 200; 0: the clipped pseudo-inverse).
+        Projected-gradient iterations (default 500; 0: the clipped pseudo-inverse). The error falls
+        geometrically: on the benchmark's HTK filterbank (n_fft 1024, 64 mels, ``norm=None``) 200
+        iterations leave 2.2x librosa's error, 500 leave 0.02x.
     trainable : bool
         Make ``mel_basis`` an ``nn.Parameter`` (the pseudo-inverse and the steps stay fixed).
 
@@ -476,7 +478,7 @@ class InverseMel(SpectrogramStep):
         FMAX_PARAM,
         HTK_PARAM,
         mel_norm_param("norm", "slaney"),
-        Param("n_iter", 200, "projected-gradient iterations after the clipped pseudo-inverse", type="int", low=0,
+        Param("n_iter", 500, "projected-gradient iterations after the clipped pseudo-inverse", type="int", low=0,
               high=100000),
         TRAINABLE_PARAM,
     )

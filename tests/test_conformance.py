@@ -73,6 +73,17 @@ TINY: dict[str, list[dict]] = {
         {"n_fft": 16, "hop_length": 4},
         {"n_fft": 16, "win_length": 12, "hop_length": 5, "window": "hamming", "center": False, "freq_bins": 7},
     ],
+    "icqt": [
+        {"sr": 8000, "fmin": 300.0, "n_bins": 12, "bins_per_octave": 6, "hop_length": 32, "n_iter": 2},
+        {"sr": 8000, "fmin": 250.0, "n_bins": 18, "bins_per_octave": 6, "hop_length": 24, "center": False,
+         "pad_mode": "constant"},
+    ],
+    "griffin_lim_cqt": [
+        {"sr": 8000, "fmin": 300.0, "n_bins": 12, "bins_per_octave": 6, "hop_length": 32, "n_iter": 2,
+         "gradcheck": False},  # the phase of the rebuilt CQT is not smooth at zero
+        {"sr": 8000, "fmin": 250.0, "n_bins": 18, "bins_per_octave": 6, "hop_length": 24, "n_iter": 1,
+         "init": "zeros", "icqt_iter": 0, "momentum": 0.0, "gradcheck": False},
+    ],
 }
 
 #: Deployment properties a transform does not have yet (issue 11), each with the reason; the test
@@ -81,6 +92,9 @@ TINY: dict[str, list[dict]] = {
 KNOWN_GAPS: dict[tuple[str, str | None], dict[str, str]] = {
     ("griffin_lim", None): {"onnx": "complex intermediates (irfft of complex frames, complex phase updates) have no "
                                     "ONNX lowering"},
+    ("icqt", None): {"torch.export": "cqt2019's multirate plan (transposed): guards on frames mod phases"},
+    ("griffin_lim_cqt", None): {"torch.export": "cqt2019's multirate plan (transposed): guards on frames mod phases",
+                                "onnx": "the exporter's torch.export step meets the same dynamic-time guards"},
 }
 
 

@@ -182,6 +182,24 @@ def test_import_names_and_thin_layers():
         assert not hasattr(layer, "output_kind")  # nnAudio's layouts are not a registered kind
 
 
+def _module_classes(module) -> set[str]:
+    return {name for name, obj in vars(module).items()
+            if inspect.isclass(obj) and issubclass(obj, torch.nn.Module) and not name.startswith("_")}
+
+
+def test_the_facade_has_every_class_of_nnaudio_and_nnaudio2(monkeypatch):
+    """The class list equals nnAudio 0.3.4's and nnAudio2 2.0.3's together (issue 13), plus the seed's CQT2019."""
+    monkeypatch.setenv("NNAUDIO_DISABLE_CITATION_REMINDER", "1")
+    import nnAudio2.features
+
+    theirs = _module_classes(nn_features) | _module_classes(nnAudio2.features)
+    assert {"iCQT", "iSTFT", "Griffin_Lim", "Gammatonegram", "CFP", "VQT"} <= theirs  # the list is not empty
+    ours_listed = set(Spectrogram.__all__) - {"UNSUPPORTED", "CQT2019"}
+    assert ours_listed == theirs
+    assert _module_classes(Spectrogram) - {"CQT2019"} == theirs
+    assert not Spectrogram.UNSUPPORTED  # nothing answers "not provided" any more
+
+
 def test_import_stays_lazy():
     code = (
         "import sys, nnaudio_core\n"

@@ -29,6 +29,7 @@ class               registered transform  module        notes
 ``uency_Periodic``                                      ``(Z, tfrL0, tfrLF, tfrLQ)`` without the first and last
 ``ity``                                                 frame (``output_format="all"``)
 ``CFP``             ``cfp``               ``features``  ``Z`` only, every frame (as nnAudio's ``CFP``)
+``iCQT``            ``icqt``              ``cqt``       nnAudio2's inverse CQT; conjugate gradient, not Landweber
 ==================  ====================  ============  ==========================================
 
 The rules:
@@ -80,14 +81,14 @@ from __future__ import annotations
 from typing import Any
 
 from ._layout import UNSUPPORTED, missing_attribute
-from .cqt import CQT, CQT1992, CQT2010, CQT2019, VQT, CQT1992v2, CQT2010v2
+from .cqt import CQT, CQT1992, CQT2010, CQT2019, VQT, CQT1992v2, CQT2010v2, iCQT
 from .features import CFP, Combined_Frequency_Periodicity, Gammatonegram
 from .mel import MFCC, MelSpectrogram
 from .stft import STFT, Griffin_Lim, STFTBase, iSTFT
 
 __all__ = [
     "CFP", "CQT", "CQT1992", "CQT1992v2", "CQT2010", "CQT2010v2", "CQT2019", "VQT",
-    "MFCC", "STFT", "STFTBase", "UNSUPPORTED", "Combined_Frequency_Periodicity", "Gammatonegram", "MelSpectrogram", "iSTFT",
+    "MFCC", "STFT", "STFTBase", "UNSUPPORTED", "Combined_Frequency_Periodicity", "Gammatonegram", "MelSpectrogram", "iCQT", "iSTFT",
     "Griffin_Lim",
 ]
 

@@ -14,13 +14,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from ..errors import ParameterError
 from ._layout import CQT_FORMATS, NORMALIZATION_TYPES, NNAudioLayer, check_choice, forwarded, nnaudio_input
 from ._layout import nnaudio_output as _nnaudio_output
 
-__all__ = ["CQT", "CQT1992", "CQT2019", "CQT1992v2", "CQT2010", "CQT2010v2", "VQT", "NNAudioCQT"]
+__all__ = ["CQT", "CQT1992", "CQT2019", "CQT1992v2", "CQT2010", "CQT2010v2", "VQT", "NNAudioCQT", "iCQT"]
 
 
 class NNAudioCQT(NNAudioLayer):
@@ -515,3 +516,102 @@ class VQT(NNAudioCQT):
                          filter_scale=filter_scale, norm=basis_norm, gamma=gamma, window=window, center=True,
                          pad_mode=pad_mode, trainable=trainable, output_format=output_format,
                          earlydownsample=earlydownsample)
+
+
+class iCQT(NNAudioLayer):  # noqa: N801 (nnAudio's name)
+    """Inverse constant-Q transform with nnAudio2's ``iCQT`` arguments: complex CQT → waveform.
+
+    Holds the registered ``icqt`` transform (attribute ``transform``) with nnAudio's kernel lengths,
+    so it inverts the output of :class:`CQT1992v2` (or :class:`CQT2010v2`, the same function) with
+    ``output_format="Complex"`` and ``normalization_type="librosa"`` built with the same arguments.
+    nnAudio2 runs ``n_iter`` Landweber iterations from zero; here ``n_iter`` conjugate-gradient steps
+    refine the one-shot inverse (librosa's ``icqt`` for these kernels), which converges much faster
+    (see ``docs/inverse-cqt.md``); ``n_iter=0`` is the one-shot inverse alone.
+
+    Parameters
+    ----------
+    sr, hop_length, fmin, fmax, n_bins, bins_per_octave, filter_scale, norm, window, center, pad_mode
+        Those of the CQT that produced the input (as :class:`CQT1992v2`).
+    n_iter : int
+        Conjugate-gradient steps (default 32, nnAudio2's number of Landweber iterations).
+    verbose : bool
+        Log the construction through ``logging``.
+
+    Shape
+    -----
+    ``(batch, n_bins, frames, 2)`` (nnAudio's real, imaginary pairs) or a complex
+    ``(batch, n_bins, frames)`` → ``(batch, length)``; ``length`` defaults to
+    ``(frames - 1) * hop_length + 1`` as nnAudio2.
+
+    Examples
+    --------
+    >>> cqt_layer = CQT1992v2(sr=8000, fmin=100.0, n_bins=48, hop_length=64, output_format="Complex", verbose=False)
+    >>> inverse = iCQT(sr=8000, fmin=100.0, n_bins=48, hop_length=64, n_iter=4, verbose=False)
+    >>> x = torch.randn(2, 8000)
+    >>> inverse(cqt_layer(x), length=8000).shape
+    torch.Size([2, 8000])
+    """
+
+    def __init__(
+        self,
+        sr: float = 22050,
+        hop_length: int = 512,
+        fmin: float = 32.70,
+        fmax: float | None = None,
+        n_bins: int = 84,
+        bins_per_octave: int = 12,
+        filter_scale: float = 1,
+        norm: Any = 1,
+        window: Any = "hann",
+        center: bool = True,
+        pad_mode: str = "reflect",
+        n_iter: int = 32,
+        verbose: bool = True,
+    ) -> None:
+        super().__init__("icqt", verbose=verbose, sr=sr, hop_length=hop_length, fmin=fmin, fmax=fmax, n_bins=n_bins,
+                         bins_per_octave=bins_per_octave, filter_scale=filter_scale, norm=norm, window=window,
+                         center=center, pad_mode=pad_mode, lengths="nnaudio", n_iter=n_iter)
+        cqt = self.transform.cqt
+        lengths = cqt.kernel_lengths
+        # nnAudio divides unnormalised kernels by their length (see NNAudioCQT): undo it
+        self.register_exact("nnaudio_rescale", lengths if cqt.config["norm"] is None else np.ones_like(lengths))
+        #: nnAudio's kernel array width ``2 ** ceil(log2(l_0))``; its uncentred frames start
+        #: ``fft_len // 2 - center_index`` samples later than the transform's (see NNAudioCQT.uncentred).
+        self.shift: int = 2 ** math.ceil(math.log2(lengths[0])) // 2 - cqt.center_index
+
+    def describe(self) -> str:
+        t = self.transform.cqt
+        return (f"{t.n_bins} kernels ({t.frequencies[0]:.2f}-{t.frequencies[-1]:.2f} Hz), sr={t.config['sr']:g} Hz, "
+                f"hop {t.hop_length}, {self.transform.n_iter} conjugate-gradient steps")
+
+    def forward(self, CQT: Tensor, length: int | None = None) -> Tensor:  # noqa: N803 (nnAudio's name)
+        """Reconstruct a waveform from a complex CQT.
+
+        Parameters
+        ----------
+        CQT : torch.Tensor
+            ``(batch, n_bins, frames, 2)`` real pairs (nnAudio's ``"Complex"``) or complex
+            ``(batch, n_bins, frames)``.
+        length : int, optional
+            Samples to return (trimmed or zero-padded); default ``(frames - 1) * hop_length + 1``.
+
+        Returns
+        -------
+        torch.Tensor, shape (batch, length)
+        """
+        z = CQT
+        if not z.is_complex():
+            if z.dim() < 3 or z.shape[-1] != 2:
+                raise ValueError(f"iCQT: input of shape {tuple(z.shape)} is neither complex nor nnAudio's "
+                                 "(batch, n_bins, frames, 2) pairs of real and imaginary parts")
+            z = torch.view_as_complex(z.contiguous())
+        z = z * self.nnaudio_rescale[:, None]
+        if length is None:
+            length = (z.shape[-1] - 1) * self.transform.hop_length + 1
+        if self.transform.center:
+            return self.transform(z, length=length)
+        if length <= self.shift:
+            raise ValueError(f"iCQT: length={length} is too short for center=False (nnAudio's frames start "
+                             f"{self.shift} samples into the clip)")
+        y = self.transform(z, length=length - self.shift)
+        return torch.nn.functional.pad(y, [self.shift, 0])

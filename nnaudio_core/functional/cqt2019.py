@@ -23,7 +23,7 @@ from ..kernels.windows import WindowSpec
 from .complex import exporting
 from .cqt_common import cqt_frame_count, extend_signal, fit_length, kernel_geometry, octave_groups, scale_bins
 
-__all__ = ["CQT2019Plan", "CQT2019Schedule", "cqt2019", "cqt2019_plan", "subsample_kernels"]
+__all__ = ["CQT2019Plan", "CQT2019Schedule", "cqt2019", "cqt2019_plan", "level_lengths", "subsample_kernels"]
 
 
 class CQT2019Schedule(NamedTuple):
@@ -245,17 +245,62 @@ def cqt2019_plan(
     return CQT2019Plan(kernels, bank[:, None, :], schedule)
 
 
-def _bank_input(n_out: int, outputs: int, bank_width: int) -> int:
-    """Input samples a decimating filter bank needs to produce ``n_out`` samples."""
-    blocks = (n_out + outputs - 1) // outputs
-    return (blocks - 1) * 2 * outputs + bank_width
+def level_lengths(schedule: CQT2019Schedule, widths: list[int], outputs: int, bank_width: int) -> tuple[int, list[int]]:
+    """The frame block ``B`` and constants ``b_j`` of the signal lengths :func:`cqt2019` works on.
+
+    With ``K = ceil(frames / B)``, level ``j`` (the signal decimated by ``2 ** j``) holds
+    ``K * B * hop_length / 2 ** j + b_j`` samples: one integer ``K`` for every level, so the
+    lengths stay affine under symbolic shapes (``torch.compile(dynamic=True)``, ``torch.export``)
+    instead of nesting one floor division per decimation. ``B`` is the least multiple of every
+    group's frame phases for which each decimated level's ``B * hop_length / 2 ** j`` is a multiple
+    of the filter bank's ``2 * outputs`` input samples per block; ``b_j`` covers every group's
+    last kernel at level ``j`` and what both decimators (the bank and, under ``torch.export``, its
+    first row at stride 2) need to produce ``b_{j+1}`` samples.
+
+    Parameters
+    ----------
+    schedule : CQT2019Schedule
+    widths : list of int
+        Each group's kernel width (``kernels[g].shape[-1]``).
+    outputs, bank_width : int
+        Rows and width of the decimating filter bank.
+
+    Returns
+    -------
+    block : int
+    constants : list of int, one per level ``0 ... max(levels)``
+
+    Examples
+    --------
+    >>> plan = cqt2019_plan(sr=22050, fmin=32.70, n_bins=84, hop_length=512)
+    >>> block, constants = level_lengths(plan.schedule, [k.shape[-1] for k in plan.kernels], *plan.lowpass.shape[::2])
+    >>> block, len(constants)
+    (2, 7)
+    """
+    levels, starts, strides, phases = schedule.levels, schedule.starts, schedule.strides, schedule.phases
+    hop = schedule.hop_length
+    top = max(levels)
+    block = max(phases)  # phases are powers of two: the largest is a multiple of the others
+    if top > 0:
+        unit = (2 * outputs) << (top - 1)  # B * hop must be a multiple of this
+        multiple = unit // math.gcd(unit, hop)
+        block = block * multiple // math.gcd(block, multiple)
+    constants = [0] * (top + 1)
+    for g in range(len(levels)):
+        constants[levels[g]] = max(constants[levels[g]], starts[g] - strides[g] + widths[g])
+    for j in range(top - 1, -1, -1):
+        wanted = constants[j + 1]
+        through_bank = 2 * outputs * max(0, (wanted + outputs - 1) // outputs - 1) + bank_width
+        through_first_row = 2 * (wanted - 1) + bank_width
+        constants[j] = max(constants[j], through_bank, through_first_row)
+    return block, constants
 
 
 def _decimate(x: Tensor, bank: Tensor) -> Tensor:
     """Filter and keep every second sample: ``y[i] = sum_k h[k] x[2 i + k]`` (valid part only)."""
     if exporting():
         # one stride-2 correlation with the first row (the taps): torch.export cannot merge the
-        # bank's (blocks, M) output dims of symbolic size; the slack of cqt2019 covers the shorter output
+        # bank's (blocks, M) output dims of symbolic size; level_lengths leaves room for both decimators
         return F.conv1d(x.unsqueeze(1), bank[:1], stride=2)[:, 0]
     outputs = bank.shape[0]
     y = F.conv1d(x.unsqueeze(1), bank, stride=2 * outputs)  # (batch, M, blocks)
@@ -311,28 +356,13 @@ def cqt2019(
     frames = cqt_frame_count(length, schedule.hop_length, center, schedule.width)
     outputs = lowpass.shape[0]
     bank_width = lowpass.shape[-1]
-    top = max(levels)
     left = schedule.pad_left if center else schedule.pad_left - schedule.center_index
-    exact = not exporting()
-    if exact:
-        # samples needed at each level, from the deepest up
-        need = [0] * (top + 1)
-        for g in range(len(kernels)):
-            count = (frames + phases[g] - 1) // phases[g]
-            n_g = starts[g] + (count - 1) * strides[g] + kernels[g].shape[-1]
-            need[levels[g]] = max(need[levels[g]], n_g)
-        for j in range(top - 1, -1, -1):
-            need[j] = max(need[j], _bank_input(need[j + 1], outputs, bank_width))
-        total = need[0]
-    else:
-        # torch.export: no max() of symbolic lengths. Level j of a signal of left + frames * hop + slack
-        # samples keeps at least (left + frames * hop + slack) / 2**j - (bank_width + 2 * outputs) of
-        # them, and group g needs at most starts + frames * hop / 2**j + width there: this slack covers
-        # every group; each correlation then takes exactly the samples it needs (fit_length).
-        slack = 0
-        for g in range(len(kernels)):
-            slack = max(slack, (starts[g] + kernels[g].shape[-1] + bank_width + 2 * outputs) << levels[g])
-        total = left + frames * schedule.hop_length + slack
+    block, constants = level_lengths(schedule, [w.shape[-1] for w in kernels], outputs, bank_width)
+    # every level holds blocks * block * hop / 2**j + constants[j] samples (affine in one integer: compilers
+    # with dynamic shapes see no nested floor divisions); the last block may hold frames past `frames`
+    blocks = max((frames + block - 1) // block, 1)  # one block when there are no frames (an empty output)
+    total = blocks * block * schedule.hop_length + constants[0]
+    exact = not exporting()  # torch.export: no slices with symbolic ends (fit_length pads or crops instead)
     xj = extend_signal(x, left, total - left - length, pad_mode)
     bank = lowpass.to(x.dtype)
     reals: list[Tensor] = []
@@ -345,15 +375,13 @@ def cqt2019(
         w = kernels[g]
         p = phases[g]
         n = w.shape[0] // (2 * p)
-        count = (frames + p - 1) // p
-        if exact:
-            xg = xj[:, starts[g] :]
-        else:
-            xg = fit_length(F.pad(xj, [-starts[g], 0]), (count - 1) * strides[g] + w.shape[-1])
+        count = blocks * (block // p)  # frames t = c + p * s of phase c: s < count
+        needed = (count - 1) * strides[g] + w.shape[-1]
+        xg = xj[:, starts[g] : starts[g] + needed] if exact else fit_length(F.pad(xj, [-starts[g], 0]), needed)
         out = F.conv1d(xg.unsqueeze(1), w.to(xj.dtype), stride=strides[g])  # (batch, p*2n, count)
         if p > 1:
-            out = out.reshape(batch, p, 2 * n, -1).permute(0, 2, 3, 1).reshape(batch, 2 * n, -1)
-        out = out[..., :frames] if exact else fit_length(out, frames)
+            out = out.reshape(batch, p, 2 * n, count).permute(0, 2, 3, 1).reshape(batch, 2 * n, count * p)
+        out = fit_length(out, frames)
         reals.append(out[:, :n])
         imags.append(out[:, n:])
     reals.reverse()

@@ -6,7 +6,7 @@ operator's support falls short.
 
 import torch
 
-__all__ = ["dtype_max", "dtype_tiny", "is_half"]
+__all__ = ["dtype_eps", "dtype_max", "dtype_tiny", "is_half"]
 
 
 def is_half(dtype: torch.dtype) -> bool:
@@ -50,3 +50,20 @@ def dtype_max(dtype: torch.dtype) -> float:
     if dtype == torch.float32:
         return 3.4028234663852886e38
     return 1.7976931348623157e308
+
+
+def dtype_eps(dtype: torch.dtype) -> float:
+    """The machine epsilon of a floating dtype (``torch.finfo(dtype).eps``, scriptable).
+
+    Examples
+    --------
+    >>> dtype_eps(torch.float32) == torch.finfo(torch.float32).eps
+    True
+    """
+    if dtype == torch.float16:
+        return 0.0009765625
+    if dtype == torch.bfloat16:
+        return 0.0078125
+    if dtype == torch.float32:
+        return 1.1920928955078125e-07
+    return 2.220446049250313e-16

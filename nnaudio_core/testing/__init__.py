@@ -947,7 +947,7 @@ def fuzz_input_cases(transform: KernelTransform, options: CheckOptions) -> list[
                               x.to(torch.complex128), "finite"))
         elif other != dtype:
             cases.append((f"a {str(other).replace('torch.', '')} input to a {str(dtype).replace('torch.', '')} "
-                          "transform", x.to(other), "finite"))
+                          "transform", cast_like_input(x, other), "finite"))
     del length
     return cases
 
