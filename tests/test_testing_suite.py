@@ -249,3 +249,24 @@ def test_plugin_registered_with_the_plugin_also_installed_through_its_entry_poin
 def test_an_unregistered_transform_is_registered_for_the_config_check_only():
     check_transform(Smooth, taps=4, options=OPTIONS)
     assert "suite_smooth" not in available_transforms()
+
+
+def test_a_fuzz_finding_does_not_keep_the_failed_case_alive():
+    """The memory limit is relative to what is mapped: a retained failed case would ratchet it up."""
+    import weakref
+
+    from nnaudio_core.testing import _as_finding
+
+    refs = []
+
+    def failing_case(error: type[BaseException]) -> None:
+        output = torch.zeros(1000)
+        refs.append(weakref.ref(output))
+        raise error("the case failed")
+
+    for error in (RuntimeError, AssertionError):
+        with pytest.raises(AssertionError, match="the case failed") as info:
+            with _as_finding("a case"):
+                failing_case(error)
+        assert info.value is not None  # the finding itself is still held, as hypothesis holds it
+        assert refs[-1]() is None, f"{error.__name__}: the failed case's tensors are still referenced"
