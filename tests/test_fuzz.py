@@ -193,6 +193,7 @@ PARAMETER_FINDINGS = [
     ("mel_scale", {"norm": np.int64(1), "n_fft": 64, "n_mels": 8}, "get_config() keeps np.int64: not YAML"),
     ("mfcc", {"n_fft": 10**30}, "ValueError: Maximum allowed size exceeded (names no parameter)"),
     ("mfcc", {"n_fft": 1}, "2 frames for 1024 samples, documented 3"),
+    ("pcen", {"bias": 0.0}, "inf input gradients at silence (x ** power at 0)"),
     ("power_to_db", {"amin": 1e308}, "RuntimeError: value cannot be converted to type float"),
     ("power_to_db", {"amin": 1e-300}, "inf input gradients at silence (amin underflows in float32)"),
     ("power_to_db", {"ref": np.float32(2.5)}, "get_config() keeps np.float32: not YAML"),

@@ -239,7 +239,11 @@ def pcen(
     if power_zero:
         out = torch.log1p(x * torch.exp(log_norm.clamp(max=ceiling)))
     elif bias_zero:
-        out = torch.pow(x * torch.exp(log_norm.clamp(max=ceiling)), torch.exp(log_power))
+        # base ** power has an infinite derivative at 0 (power < 1): zero entries are masked, so value
+        # and gradient are 0 there (as magnitude_power does for silence)
+        base = x * torch.exp(log_norm.clamp(max=ceiling))
+        positive = base > 0
+        out = torch.where(positive, base, torch.ones_like(base)).pow(torch.exp(log_power)) * positive
     else:
         power = torch.exp(log_power)
         ratio = x * torch.exp((log_norm - log_bias).clamp(max=ceiling))
