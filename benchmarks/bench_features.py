@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import os
 import warnings
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import numpy as np
 import scipy.signal
 import scipy.signal.windows
 import torch
-from common import interleaved, machine, markdown_table, setup_threads, workload, write_result
+from common import interleaved, load_note, machine, markdown_table, setup_threads, workload, write_result
 
 from nnaudio_core import get_transform
 
@@ -151,13 +150,13 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     setup_threads(args.threads)
     warnings.filterwarnings("ignore")
-    load_before = os.getloadavg()[0]
+    load = load_note()
     table, timings, checks = speed(args.repeats)
     parts = [
         "### Gammatonegram, CFP and PCEN (4 x 10 s clips)",
         f"Measured on {machine()}; median of {args.repeats} interleaved repeats "
-        "per comparison (peers side by side in one run); 1-minute load average "
-        f"{load_before:.1f} before the run (2 cores). Absolute times are noisy, the ratios come from the same rounds.",
+        f"per comparison (peers side by side in one run); {load}. Absolute times are noisy, the ratios come from "
+        "the same rounds.",
         table,
         markdown_table(["target", "measured", "required"], checks),
     ]

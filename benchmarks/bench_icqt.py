@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
-from common import interleaved, machine, markdown_table, setup_threads, write_result  # noqa: E402
+from common import interleaved, load_note, machine, markdown_table, setup_threads, write_result  # noqa: E402
 from test_icqt import SEED, WELL, recording, snr  # noqa: E402
 
 from nnaudio_core import get_transform  # noqa: E402
@@ -136,8 +136,8 @@ def main(argv: list[str] | None = None) -> str:
     setup_threads(args.threads)
     warnings.filterwarnings("ignore")
     parts = ["### Inverse CQT (icqt, griffin_lim_cqt)",
-             f"Measured on {machine()}; medians of interleaved repeats. Other processes shared the 2 cores during "
-             "this run: absolute times are inflated and noisy, compare the ratios."]
+             f"Measured on {machine()}; medians of interleaved repeats; {load_note()}. Compare the ratios: "
+             "absolute times are noisy."]
     if not args.no_accuracy:
         rows, gl_rows = accuracy()
         parts.append("Round-trip SNR in dB (whole clip; interior: without the first and last 0.5 s):")

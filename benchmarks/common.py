@@ -7,6 +7,7 @@ in interleaved rounds within one process and reports medians and ratios of media
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import time
@@ -103,6 +104,11 @@ def machine() -> str:
     """One line describing where the numbers were measured."""
     return (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
             f"torch {torch.__version__}, Python {platform.python_version()}")
+
+
+def load_note() -> str:
+    """The 1-minute load average now, as a clause for a results header (call it before timing)."""
+    return f"1-minute load average {os.getloadavg()[0]:.1f} before the run ({os.cpu_count()} cores)"
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:
