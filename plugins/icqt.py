@@ -37,8 +37,8 @@ from nnaudio_core import SpectrogramStep, hookimpl
 from nnaudio_core.functional.cqt2019 import cqt2019
 from nnaudio_core.functional.cqt_common import cqt_frame_count
 from nnaudio_core.functional.icqt import icqt, icqt_length, icqt_weights
+from nnaudio_core.functional.istft import griffin_lim_phasors
 from nnaudio_core.kernels.cqt import cqt_n_bins
-from nnaudio_core.functional.dtypes import dtype_tiny
 from nnaudio_core.kinds import COMPLEX, MAGNITUDE, WAVEFORM, SignalInfo
 from nnaudio_core.params import Param
 from nnaudio_core.transform import Batch, constant
@@ -391,17 +391,11 @@ class GriffinLimCQT(SpectrogramStep):
             sin = torch.zeros_like(mag)
         prev_r = torch.zeros_like(mag)
         prev_i = torch.zeros_like(mag)
-        factor = self.momentum / (1.0 + self.momentum)
-        eps = dtype_tiny(mag.dtype)
         for _ in range(self.n_iter):
             y = icqt(mag * cos, mag * sin, kernels, cqt.lowpass, cqt.scale, inverse.weights, cqt._schedule, samples,
                      inverse.n_iter, inverse.center, inverse.pad_mode).to(mag.dtype)  # half modules: float32 here
             re, im = cqt2019(y, kernels, cqt.lowpass, cqt.scale, cqt._schedule, cqt.center, cqt.pad_mode)
-            ar = re - factor * prev_r
-            ai = im - factor * prev_i
-            norm = torch.sqrt(ar * ar + ai * ai + eps)  # eps inside: a finite gradient at silence
-            cos = ar / norm
-            sin = ai / norm
+            cos, sin = griffin_lim_phasors(re, im, prev_r, prev_i, self.momentum)
             prev_r = re
             prev_i = im
         y = icqt(mag * cos, mag * sin, kernels, cqt.lowpass, cqt.scale, inverse.weights, cqt._schedule, samples,

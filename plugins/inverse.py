@@ -47,7 +47,7 @@ from nnaudio_core.functional.dtypes import dtype_max, is_half
 from nnaudio_core.functional.spectral import magnitude_power
 from nnaudio_core.functional.istft import (
     griffin_lim_phases,
-    griffin_lim_update,
+    griffin_lim_phasors,
     inverse_envelope,
     istft_conv,
     istft_fft,
@@ -223,8 +223,21 @@ class ISTFT(SpectrogramStep):
         if hasattr(self, "window"):
             y = istft_fft(x, self.window, self.n_fft, self.hop_length, self.center, length, envelope)
             return y.to(self.window.dtype)
+        return self.synthesise_parts(x.real, x.imag, length, envelope)
+
+    def synthesise_parts(
+        self, real: Tensor, imag: Tensor, length: Optional[int], envelope: Optional[Tensor] = None
+    ) -> Tensor:
+        """:meth:`synthesise` of ``real + i imag`` given as real tensors ``(N, freq_bins, frames)``.
+
+        The fft path views the parts as one complex tensor only for ``irfft`` (which exports to
+        ONNX); the conv path takes them as they are.
+        """
+        if hasattr(self, "window"):
+            spec = torch.view_as_complex(torch.stack([real, imag], dim=-1))
+            y = istft_fft(spec, self.window, self.n_fft, self.hop_length, self.center, length, envelope)
+            return y.to(self.window.dtype)
         kernels = self.inverse_fourier
-        real, imag = x.real, x.imag
         if is_half(kernels.dtype):  # complex input is complex64: the sum runs in float32
             kernels = kernels.float()
         else:
@@ -395,21 +408,22 @@ class GriffinLim(SpectrogramStep):
         dtype = x.dtype
         work = torch.float32 if is_half(dtype) else dtype  # no half-precision FFTs on CPU, no complex bfloat16
         magnitude = x.to(work) if self.power == 1.0 else magnitude_power(x.to(work), 2.0 / self.power)
+        # real and imaginary parts throughout (no complex tensors: the loop exports to ONNX)
         if self.random_init:
             cos, sin = griffin_lim_phases([x.shape[1], x.shape[2]], self.seed, x.device)
-            angles = torch.complex(cos.to(work), sin.to(work))
+            cos, sin = cos.to(work), sin.to(work)
         else:
-            angles = torch.complex(torch.ones_like(magnitude[0]), torch.zeros_like(magnitude[0]))
-        spec = torch.complex(magnitude * angles.real, magnitude * angles.imag)
-        magnitude = torch.complex(magnitude, torch.zeros_like(magnitude))  # complex * complex: no promotion pass
-        previous = torch.zeros_like(spec)
+            cos, sin = torch.ones_like(magnitude), torch.zeros_like(magnitude)
+        previous_real = torch.zeros_like(magnitude)
+        previous_imag = torch.zeros_like(magnitude)
         envelope = self.istft.envelope(x.shape[2]).to(work)
         for _ in range(self.n_iter):
-            inverse = self.istft.synthesise(spec, None, envelope)
-            rebuilt = self.stft.compute(inverse.to(dtype), batch).to(spec.dtype)
-            spec = griffin_lim_update(magnitude, rebuilt, previous, self.momentum)
-            previous = rebuilt
-        return self.istft.synthesise(spec, length, envelope).to(dtype)
+            inverse = self.istft.synthesise_parts(magnitude * cos, magnitude * sin, None, envelope)
+            real, imag = self.stft.compute_parts(inverse.to(dtype), batch)
+            real, imag = real.to(work), imag.to(work)
+            cos, sin = griffin_lim_phasors(real, imag, previous_real, previous_imag, self.momentum)
+            previous_real, previous_imag = real, imag
+        return self.istft.synthesise_parts(magnitude * cos, magnitude * sin, length, envelope).to(dtype)
 
     def check_upstream(self, upstream: SignalInfo | None) -> SignalInfo | None:
         upstream = super().check_upstream(upstream)  # the kind and the rows

@@ -231,17 +231,27 @@ class STFT(ConvTransform):
         return self.inverse_transform()(X, length=length)
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
-        padded = self.pad(x)
         # each path has its own kernel: `window` on the fft path, `fourier` on the conv path (TorchScript
         # resolves hasattr when it compiles, so a scripted module holds only the path it uses)
+        if hasattr(self, "window") and not exporting():
+            spec = stft_fft(self.pad(x), self.window, self.n_fft, self.hop_length, self.freq_bins)
+            return format_complex(spec, self.output_format, self.window.dtype)
+        # ONNX has no complex tensors: while exporting, the same values from the real and imaginary parts
+        real, imag = self.compute_parts(x, batch)
+        return format_pair(real, imag, self.output_format)
+
+    def compute_parts(self, x: Tensor, batch: Batch) -> tuple[Tensor, Tensor]:
+        """The real and imaginary parts ``(N, freq_bins, frames)`` of the folded ``x`` ``(N, time)``'s STFT.
+
+        Real tensors on either path (the fft path's complex result seen as its parts), in the
+        kernels' dtype: what a real-valued pipeline such as Griffin-Lim iterates on.
+        """
+        padded = self.pad(x)
         if hasattr(self, "window"):
             spec = stft_fft(padded, self.window, self.n_fft, self.hop_length, self.freq_bins)
-            if exporting():  # ONNX has no complex tensors: the same values from the real and imaginary parts
-                parts = torch.view_as_real(spec).to(self.window.dtype)
-                return format_pair(parts[..., 0], parts[..., 1], self.output_format)
-            return format_complex(spec, self.output_format, self.window.dtype)
-        real, imag = stft_conv(padded, self.fourier, self.hop_length)
-        return format_pair(real, imag, self.output_format)
+            parts = torch.view_as_real(spec).to(self.window.dtype)
+            return parts[..., 0], parts[..., 1]
+        return stft_conv(padded, self.fourier, self.hop_length)
 
 
 @hookimpl

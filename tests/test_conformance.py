@@ -90,8 +90,6 @@ TINY: dict[str, list[dict]] = {
 #: below checks that they still fail, so a fix shows up as a failure until its entry is removed.
 #: Keys: (transform name, backend in use or None for any).
 KNOWN_GAPS: dict[tuple[str, str | None], dict[str, str]] = {
-    ("griffin_lim", None): {"onnx": "complex intermediates (irfft of complex frames, complex phase updates) have no "
-                                    "ONNX lowering"},
     ("icqt", None): {"torch.export": "cqt2019's multirate plan (transposed): guards on frames mod phases"},
     ("griffin_lim_cqt", None): {"torch.export": "cqt2019's multirate plan (transposed): guards on frames mod phases",
                                 "onnx": "the exporter's torch.export step meets the same dynamic-time guards"},

@@ -22,6 +22,7 @@ from .dtypes import dtype_tiny, is_half
 
 __all__ = [
     "griffin_lim_phases",
+    "griffin_lim_phasors",
     "griffin_lim_update",
     "istft_conv",
     "istft_fft",
@@ -231,7 +232,8 @@ def griffin_lim_update(magnitudes: Tensor, rebuilt: Tensor, previous: Tensor, mo
     ``rebuilt`` is the STFT of the current estimate, ``previous`` the one before (zeros at the
     first iteration); ``momentum = 0`` is the original Griffin-Lim. The phasor ``z / |z|`` is
     ``torch.sgn`` (0 at ``z = 0``, where librosa's ``z / (|z| + tiny)`` is 0 too), one pass and a
-    finite gradient everywhere.
+    finite gradient everywhere. (Complex tensors; :func:`griffin_lim_phasors` is the same on
+    real and imaginary parts, which is what the built-in transforms use: it exports to ONNX.)
 
     Examples
     --------
@@ -240,6 +242,30 @@ def griffin_lim_update(magnitudes: Tensor, rebuilt: Tensor, previous: Tensor, mo
     """
     accelerated = torch.add(rebuilt, previous, alpha=-(momentum / (1.0 + momentum))) if momentum > 0 else rebuilt
     return torch.sgn(accelerated) * magnitudes
+
+
+def griffin_lim_phasors(
+    real: Tensor, imag: Tensor, previous_real: Tensor, previous_imag: Tensor, momentum: float
+) -> tuple[Tensor, Tensor]:
+    """The unit phasor ``(cos, sin)`` of ``z - momentum / (1 + momentum) * previous``, on real tensors.
+
+    :func:`griffin_lim_update` without complex tensors (so it scripts, compiles and exports to
+    ONNX): ``z = real + i imag`` is the transform of the current estimate, ``previous`` the one
+    before (zeros at the first iteration). ``|z|`` is ``sqrt(re ** 2 + im ** 2 + tiny)`` with the
+    dtype's tiny inside, so the phasor is 0 at ``z = 0`` and its gradient finite everywhere.
+
+    Examples
+    --------
+    >>> z = torch.tensor([0.0])
+    >>> griffin_lim_phasors(torch.tensor([3.0]), torch.tensor([4.0]), z, z, 0.99)
+    (tensor([0.6000]), tensor([0.8000]))
+    """
+    if momentum > 0:
+        factor = momentum / (1.0 + momentum)
+        real = real - factor * previous_real
+        imag = imag - factor * previous_imag
+    norm = torch.sqrt(real * real + imag * imag + dtype_tiny(real.dtype))
+    return real / norm, imag / norm
 
 
 def nnls_projected_gradient(
