@@ -89,11 +89,7 @@ TINY: dict[str, list[dict]] = {
 #: Deployment properties a transform does not have yet (issue 11), each with the reason; the test
 #: below checks that they still fail, so a fix shows up as a failure until its entry is removed.
 #: Keys: (transform name, backend in use or None for any).
-KNOWN_GAPS: dict[tuple[str, str | None], dict[str, str]] = {
-    ("icqt", None): {"torch.export": "cqt2019's multirate plan (transposed): guards on frames mod phases"},
-    ("griffin_lim_cqt", None): {"torch.export": "cqt2019's multirate plan (transposed): guards on frames mod phases",
-                                "onnx": "the exporter's torch.export step meets the same dynamic-time guards"},
-}
+KNOWN_GAPS: dict[tuple[str, str | None], dict[str, str]] = {}
 
 
 #: The slow deployment properties (seconds each). They check the trainable twin of a frozen

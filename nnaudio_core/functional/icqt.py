@@ -39,6 +39,7 @@ from torch import Tensor
 
 from ..kernels.cqt import _check_int, _check_norm, cqt_frequencies, cqt_lengths
 from ..kernels.windows import WindowSpec, periodic_window, validate_window
+from .complex import exporting
 from .cqt2019 import CQT2019Schedule, cqt2019, level_lengths
 from .dtypes import dtype_eps, dtype_tiny, is_half
 
@@ -155,6 +156,8 @@ def extend_signal_adjoint(g: Tensor, left: int, length: int, pad_mode: str) -> T
     tensor([[3., 4., 2.]])
     """
     extended = g.shape[-1]
+    if exporting():  # no comparison of the (symbolic) lengths: extend_signal's export path, transposed
+        return _extension_adjoint_indexed(g, left, length, pad_mode)
     right = extended - left - length
     kept = length + right if right < 0 else length  # samples of the clip the extension reads
     tail = max(right, 0)
@@ -185,6 +188,28 @@ def extend_signal_adjoint(g: Tensor, left: int, length: int, pad_mode: str) -> T
     if kept < length:
         out = F.pad(out, [0, length - kept])
     return out
+
+
+def _extension_adjoint_indexed(g: Tensor, left: int, length: int, pad_mode: str) -> Tensor:
+    """:func:`extend_signal_adjoint` without branches on the sizes (what an exported program runs).
+
+    The transpose of :func:`~nnaudio_core.functional.cqt_common.extend_signal`'s index path: each
+    extended sample ``i - left`` is added onto the clip sample it maps to (reflected, wrapped or
+    clamped over the ``length`` samples); ``"constant"`` keeps the clip's own samples, cropping or
+    zero-padding at the end with one ``F.pad``.
+    """
+    if pad_mode == "constant":
+        return F.pad(g[:, left:], [0, length - (g.shape[-1] - left)])
+    idx = torch.arange(-left, g.shape[-1] - left, device=g.device)
+    if pad_mode == "reflect":
+        period = torch.full((), 2 * (length - 1), dtype=idx.dtype, device=g.device)
+        idx = torch.remainder(idx, period)
+        idx = torch.where(idx < length, idx, period - idx)
+    elif pad_mode == "circular":
+        idx = torch.remainder(idx, torch.full((), length, dtype=idx.dtype, device=g.device))
+    else:
+        idx = idx.clamp(0, length - 1)
+    return torch.zeros(g.shape[0], length, dtype=g.dtype, device=g.device).index_add(1, idx, g)
 
 
 def overlap_add(z: Tensor, weight: Tensor, stride: int, length: int) -> Tensor:
@@ -306,9 +331,8 @@ def cqt2019_synthesis(
         hi = hi - kernels[g].shape[0] // (2 * phases[g])  # not -=: a traced size is a tensor
     for g in range(len(kernels) - 1, -1, -1):  # from the deepest level up
         while level > levels[g]:
-            rows = acc.shape[-1] // outputs  # not `blocks`: that stays the forward's frame-block count
             level -= 1
-            acc = overlap_add(acc.reshape(batch, rows, outputs).transpose(1, 2), bank, 2 * outputs, lengths[level])
+            acc = _interpolate(acc, bank, lengths[level])
         w = kernels[g].to(real.dtype)
         p = phases[g]
         n = w.shape[0] // (2 * p)
@@ -321,10 +345,24 @@ def cqt2019_synthesis(
         contribution = overlap_add(z, w, strides[g], acc.shape[-1] - starts[g])
         acc = torch.cat([acc[:, : starts[g]], acc[:, starts[g] :] + contribution], 1)
     while level > 0:
-        rows = acc.shape[-1] // outputs
         level -= 1
-        acc = overlap_add(acc.reshape(batch, rows, outputs).transpose(1, 2), bank, 2 * outputs, lengths[level])
+        acc = _interpolate(acc, bank, lengths[level])
     return acc
+
+
+def _interpolate(x: Tensor, bank: Tensor, length: int) -> Tensor:
+    """Transpose of the forward's decimation by 2 (filter bank ``bank`` ``(M, 1, width)``), on ``length`` samples.
+
+    ``x`` ``(batch, M * rows)`` holds the bank's outputs row by row (``y[i] = sum_k h[k] x[2 i +
+    k]``, the same taps ``h`` in every row). While exporting, a transposed stride-2 convolution with
+    the taps (the forward's export path, transposed): no reshape of the symbolic length, which
+    torch.export cannot prove divisible.
+    """
+    if exporting():
+        return F.pad(F.conv_transpose1d(x.unsqueeze(1), bank[:1], stride=2)[:, 0],
+                     [0, length - (2 * x.shape[-1] - 2 + bank.shape[-1])])
+    outputs = bank.shape[0]
+    return overlap_add(x.reshape(x.shape[0], -1, outputs).transpose(1, 2), bank, 2 * outputs, length)
 
 
 def _left(schedule: CQT2019Schedule, center: bool) -> int:
