@@ -67,6 +67,11 @@ def _worker(rank: int, world: int, port: int, kind: str, out_dir: str) -> None:
         torch.save(state, os.path.join(out_dir, f"rank{rank}.pt"))
     finally:
         dist.destroy_process_group()
+    # Reached only when every step above succeeded (an exception goes to mp.spawn as it is). With torch 2.13
+    # a gloo process sometimes aborts at interpreter exit, after destroy_process_group ("terminate called
+    # without an active exception", SIGABRT; 6 of 20 runs of a plain nn.Conv1d model in DDP here, and 1 of
+    # 11 CI-like runs of this test): the results are written, so leave without the C++ static destructors.
+    os._exit(0)
 
 
 def _free_port() -> int:
