@@ -21,11 +21,7 @@ from nnaudio_core.testing import PROPERTIES, CheckOptions
 
 #: Transforms whose inductor compile is too slow for the suite (issue 11), with the measurement; their
 #: graph capture (dynamo + AOT autograd, fullgraph) still runs for every configuration in test_conformance.
-INDUCTOR_TOO_SLOW = {
-    "griffin_lim_cqt": "inductor's first compile of even one iteration (a CQT and its transpose, unrolled per "
-                       "octave) with the dynamic-shape recompile took 10-20 min in CI and was not done after "
-                       "17 min here; the target is 60 s",
-}
+INDUCTOR_TOO_SLOW: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("name", sorted(TINY))

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..kernels.cqt import _check_int, _grid, cqt_frequencies, cqt_lengths
-from .complex import exporting
+from .complex import capturing, exporting
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -108,7 +108,7 @@ def extend_signal(x: Tensor, left: int, right: int, pad_mode: str) -> Tensor:
     length = x.shape[-1]
     if pad_mode == "constant":
         return F.pad(x, [left, right])  # a negative pad crops
-    if not exporting():  # exporting: no comparison of the (symbolic) lengths; the index path takes any pads
+    if not capturing():  # export/compile: no comparison of the (symbolic) lengths; the index path takes any pads
         if right < 0:
             x = x[..., : length + right]
             length = length + right

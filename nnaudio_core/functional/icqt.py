@@ -39,7 +39,7 @@ from torch import Tensor
 
 from ..kernels.cqt import _check_int, _check_norm, cqt_frequencies, cqt_lengths
 from ..kernels.windows import WindowSpec, periodic_window, validate_window
-from .complex import exporting
+from .complex import capturing
 from .cqt2019 import CQT2019Schedule, cqt2019, level_lengths
 from .dtypes import dtype_eps, dtype_tiny, is_half
 
@@ -156,7 +156,7 @@ def extend_signal_adjoint(g: Tensor, left: int, length: int, pad_mode: str) -> T
     tensor([[3., 4., 2.]])
     """
     extended = g.shape[-1]
-    if exporting():  # no comparison of the (symbolic) lengths: extend_signal's export path, transposed
+    if capturing():  # no comparison of the (symbolic) lengths: extend_signal's capture path, transposed
         return _extension_adjoint_indexed(g, left, length, pad_mode)
     right = extended - left - length
     kept = length + right if right < 0 else length  # samples of the clip the extension reads
@@ -242,7 +242,9 @@ def overlap_add(z: Tensor, weight: Tensor, stride: int, length: int) -> Tensor:
     frames = z.shape[-1]
     width = weight.shape[-1]
     parts = (width + stride - 1) // stride
-    if parts > 64:  # a stride far below the width: one loop step per shift would cost more than im2col
+    # a stride far below the width: one loop step per shift would cost more than im2col; and while capturing
+    # (export, compile) one op makes a far smaller graph than `parts` shifted additions
+    if parts > 64 or capturing():
         out = F.conv_transpose1d(z, weight, stride=stride)[:, 0]
         return F.pad(out, [0, length - out.shape[-1]])
     patches = torch.matmul(z.transpose(1, 2), weight.reshape(weight.shape[0], width))  # (batch, frames, width)
@@ -354,11 +356,11 @@ def _interpolate(x: Tensor, bank: Tensor, length: int) -> Tensor:
     """Transpose of the forward's decimation by 2 (filter bank ``bank`` ``(M, 1, width)``), on ``length`` samples.
 
     ``x`` ``(batch, M * rows)`` holds the bank's outputs row by row (``y[i] = sum_k h[k] x[2 i +
-    k]``, the same taps ``h`` in every row). While exporting, a transposed stride-2 convolution with
-    the taps (the forward's export path, transposed): no reshape of the symbolic length, which
-    torch.export cannot prove divisible.
+    k]``, the same taps ``h`` in every row). While capturing (export, compile), a transposed stride-2
+    convolution with the taps (the forward's capture path, transposed): no reshape of the symbolic
+    length, which torch.export cannot prove divisible.
     """
-    if exporting():
+    if capturing():
         return F.pad(F.conv_transpose1d(x.unsqueeze(1), bank[:1], stride=2)[:, 0],
                      [0, length - (2 * x.shape[-1] - 2 + bank.shape[-1])])
     outputs = bank.shape[0]
