@@ -26,7 +26,7 @@ import soundfile as sf
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import interleaved, machine, markdown_table, setup_threads, write_result  # noqa: E402
+from common import interleaved, load_note, machine, markdown_table, setup_threads, write_result  # noqa: E402
 
 from nnaudio_core import get_transform  # noqa: E402
 
@@ -166,9 +166,10 @@ def main(argv: list[str] | None = None) -> str:
     argv = sys.argv[1:] if argv is None else argv
     setup_threads(2)
     repeats = 3 if "--quick" in argv else 7
+    load = load_note()
     speed_text, timings = speed(repeats)
-    text = ("# Inverse transforms\n\nMeasured on a shared, loaded 2-core machine (other jobs running): ratios are "
-            "from one interleaved run.\n\n" + speed_text + "\n" + accuracy())
+    text = (f"# Inverse transforms\n\nMeasured with {load}; ratios are from one interleaved run.\n\n"
+            + speed_text + "\n" + accuracy())
     write_result("inverse", text, title="inverse transforms", timings_ms=timings)
     return text
 

@@ -20,7 +20,7 @@ from torch import Tensor
 from ..kernels.cqt import _check_int, cqt_conv_kernels
 from ..kernels.lowpass import decimation_lowpass, polyphase_bank
 from ..kernels.windows import WindowSpec
-from .complex import capturing
+from .complex import exporting
 from .cqt_common import cqt_frame_count, extend_signal, fit_length, kernel_geometry, octave_groups, scale_bins
 
 __all__ = ["CQT2019Plan", "CQT2019Schedule", "cqt2019", "cqt2019_plan", "level_lengths", "subsample_kernels"]
@@ -298,7 +298,7 @@ def level_lengths(schedule: CQT2019Schedule, widths: list[int], outputs: int, ba
 
 def _decimate(x: Tensor, bank: Tensor) -> Tensor:
     """Filter and keep every second sample: ``y[i] = sum_k h[k] x[2 i + k]`` (valid part only)."""
-    if capturing():
+    if exporting():
         # one stride-2 correlation with the first row (the taps): torch.export cannot merge the
         # bank's (blocks, M) output dims of symbolic size; level_lengths leaves room for both decimators
         return F.conv1d(x.unsqueeze(1), bank[:1], stride=2)[:, 0]
@@ -362,7 +362,7 @@ def cqt2019(
     # with dynamic shapes see no nested floor divisions); the last block may hold frames past `frames`
     blocks = max((frames + block - 1) // block, 1)  # one block when there are no frames (an empty output)
     total = blocks * block * schedule.hop_length + constants[0]
-    exact = not capturing()  # export/compile: no slices with symbolic ends (fit_length pads or crops instead)
+    exact = not exporting()  # torch.export: no slices with symbolic ends (fit_length pads or crops instead)
     xj = extend_signal(x, left, total - left - length, pad_mode)
     bank = lowpass.to(x.dtype)
     reals: list[Tensor] = []
