@@ -22,7 +22,7 @@ from .complex import exporting
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
-__all__ = ["PAD_MODES", "cqt_frame_count", "extend_signal", "fit_length", "kernel_geometry", "octave_groups",
+__all__ = ["PAD_MODES", "cqt_frame_count", "extend_signal", "extension_index", "fit_length", "kernel_geometry", "octave_groups",
            "scale_bins"]
 
 
@@ -120,22 +120,34 @@ def extend_signal(x: Tensor, left: int, right: int, pad_mode: str) -> Tensor:
             return F.pad(x.unsqueeze(1), [left, right], mode="reflect").squeeze(1)
         if pad_mode == "replicate":
             return F.pad(x.unsqueeze(1), [left, right], mode="replicate").squeeze(1)
-    idx = torch.arange(-left, length + right, device=x.device)
+    idx = extension_index(left, length + right, length, pad_mode, x.device)
+    return x.index_select(-1, idx)
+
+
+def extension_index(left: int, stop: int, length: int, pad_mode: str, device: torch.device) -> Tensor:
+    """The clip sample each sample of an extension reads: positions ``-left ... stop - 1`` mapped onto ``0 ... length - 1``.
+
+    ``"reflect"`` mirrors without repeating the edge sample (period ``2 * (length - 1)``, as a
+    tensor: ONNX has no remainder by a symbolic scalar), ``"circular"`` wraps, ``"replicate"``
+    clamps. :func:`extend_signal` gathers with it; its adjoint scatters (``index_add``) with it.
+
+    Examples
+    --------
+    >>> extension_index(2, 5, 3, "reflect", torch.device("cpu"))
+    tensor([2, 1, 0, 1, 2, 1, 0])
+    """
+    idx = torch.arange(-left, stop, device=device)
     if pad_mode == "reflect":
         if length == 1:
-            idx = torch.zeros_like(idx)
-        else:
-            # the period as a tensor: ONNX has no remainder by a symbolic scalar
-            period = torch.full((), 2 * (length - 1), dtype=idx.dtype, device=x.device)
-            idx = torch.remainder(idx, period)
-            idx = torch.where(idx < length, idx, period - idx)
-    elif pad_mode == "circular":
-        idx = torch.remainder(idx, torch.full((), length, dtype=idx.dtype, device=x.device))
-    elif pad_mode == "replicate":
-        idx = idx.clamp(0, length - 1)
-    else:
-        raise ValueError("pad_mode=" + pad_mode + " is not allowed; expected constant, reflect, replicate or circular")
-    return x.index_select(-1, idx)
+            return torch.zeros_like(idx)
+        period = torch.full((), 2 * (length - 1), dtype=idx.dtype, device=device)
+        idx = torch.remainder(idx, period)
+        return torch.where(idx < length, idx, period - idx)
+    if pad_mode == "circular":
+        return torch.remainder(idx, torch.full((), length, dtype=idx.dtype, device=device))
+    if pad_mode == "replicate":
+        return idx.clamp(0, length - 1)
+    raise ValueError("pad_mode=" + pad_mode + " is not allowed; expected constant, reflect, replicate or circular")
 
 
 def scale_bins(real: Tensor, imag: Tensor, scale: Tensor | None) -> tuple[Tensor, Tensor]:

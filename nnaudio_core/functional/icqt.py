@@ -41,6 +41,7 @@ from ..kernels.cqt import _check_int, _check_norm, cqt_frequencies, cqt_lengths
 from ..kernels.windows import WindowSpec, periodic_window, validate_window
 from .complex import capturing
 from .cqt2019 import CQT2019Schedule, cqt2019, level_lengths
+from .cqt_common import extension_index
 from .dtypes import dtype_eps, dtype_tiny, is_half
 
 __all__ = ["cqt2019_adjoint", "cqt2019_synthesis", "extend_signal_adjoint", "icqt", "icqt_length", "icqt_weights"]
@@ -169,21 +170,7 @@ def extend_signal_adjoint(g: Tensor, left: int, length: int, pad_mode: str) -> T
         end = F.pad(g[:, left + kept :].flip(-1), [kept - 1 - tail, 1])
         out = out + head + end
     else:
-        idx = torch.arange(-left, kept + max(right, 0), device=g.device)
-        if pad_mode == "reflect":
-            if kept == 1:
-                idx = torch.zeros_like(idx)
-            else:
-                period = 2 * (kept - 1)
-                idx = torch.remainder(idx, period)
-                idx = torch.where(idx < kept, idx, period - idx)
-        elif pad_mode == "circular":
-            idx = torch.remainder(idx, kept)
-        elif pad_mode == "replicate":
-            idx = torch.clamp(idx, 0, kept - 1)
-        else:
-            raise ValueError("pad_mode=" + pad_mode + " is not allowed; expected constant, reflect, replicate or "
-                             "circular")
+        idx = extension_index(left, kept + tail, kept, pad_mode, g.device)
         out = torch.zeros(g.shape[0], kept, dtype=g.dtype, device=g.device).index_add(1, idx, g)
     if kept < length:
         out = F.pad(out, [0, length - kept])
@@ -200,15 +187,7 @@ def _extension_adjoint_indexed(g: Tensor, left: int, length: int, pad_mode: str)
     """
     if pad_mode == "constant":
         return F.pad(g[:, left:], [0, length - (g.shape[-1] - left)])
-    idx = torch.arange(-left, g.shape[-1] - left, device=g.device)
-    if pad_mode == "reflect":
-        period = torch.full((), 2 * (length - 1), dtype=idx.dtype, device=g.device)
-        idx = torch.remainder(idx, period)
-        idx = torch.where(idx < length, idx, period - idx)
-    elif pad_mode == "circular":
-        idx = torch.remainder(idx, torch.full((), length, dtype=idx.dtype, device=g.device))
-    else:
-        idx = idx.clamp(0, length - 1)
+    idx = extension_index(left, g.shape[-1] - left, length, pad_mode, g.device)
     return torch.zeros(g.shape[0], length, dtype=g.dtype, device=g.device).index_add(1, idx, g)
 
 
