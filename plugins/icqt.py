@@ -34,6 +34,7 @@ from nnaudio_plugins.cqt import CQT2019
 from torch import Tensor
 
 from nnaudio_core import SpectrogramStep, hookimpl
+from nnaudio_core.functional.capture import compiling, repeated_region
 from nnaudio_core.functional.cqt2019 import cqt2019
 from nnaudio_core.functional.cqt_common import cqt_frame_count
 from nnaudio_core.functional.icqt import icqt, icqt_length, icqt_weights
@@ -391,16 +392,38 @@ class GriffinLimCQT(SpectrogramStep):
             sin = torch.zeros_like(mag)
         prev_r = torch.zeros_like(mag)
         prev_i = torch.zeros_like(mag)
-        for _ in range(self.n_iter):
-            y = icqt(mag * cos, mag * sin, kernels, cqt.lowpass, cqt.scale, inverse.weights, cqt._schedule, samples,
-                     inverse.n_iter, inverse.center, inverse.pad_mode).to(mag.dtype)  # half modules: float32 here
-            re, im = cqt2019(y, kernels, cqt.lowpass, cqt.scale, cqt._schedule, cqt.center, cqt.pad_mode)
-            cos, sin = griffin_lim_phasors(re, im, prev_r, prev_i, self.momentum)
-            prev_r = re
-            prev_i = im
+        compiled = False
+        if not torch.jit.is_scripting():
+            if compiling():  # one compiled iteration, reused: each is an inverse CQT and a CQT
+                compiled = True
+                for _ in range(self.n_iter):
+                    cos, sin, prev_r, prev_i = _compiled_griffin_lim_cqt_iteration(
+                        self, mag, cos.contiguous(), sin.contiguous(), prev_r, prev_i, samples
+                    )
+        if not compiled:
+            for _ in range(self.n_iter):
+                cos, sin, prev_r, prev_i = self.iterate(mag, cos, sin, prev_r, prev_i, samples)
         y = icqt(mag * cos, mag * sin, kernels, cqt.lowpass, cqt.scale, inverse.weights, cqt._schedule, samples,
                  inverse.n_iter, inverse.center, inverse.pad_mode)
         return y.to(out_dtype)
+
+    def iterate(
+        self, mag: Tensor, cos: Tensor, sin: Tensor, prev_r: Tensor, prev_i: Tensor, samples: int
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """One fast Griffin-Lim iteration: the new phasors ``(cos, sin)`` and the CQT parts they come from.
+
+        ``mag``, the phasors and the previous parts are ``(N, n_bins, frames)`` in the working
+        dtype; ``samples`` is the length of the signal the inverse CQT makes.
+        """
+        inverse = self.icqt
+        cqt = inverse.cqt
+        kernels = cqt.cqt_kernels.tensors()
+        # reuse_steps=False: under torch.compile this method is itself a region compiled once
+        y = icqt(mag * cos, mag * sin, kernels, cqt.lowpass, cqt.scale, inverse.weights, cqt._schedule, samples,
+                 inverse.n_iter, inverse.center, inverse.pad_mode, False).to(mag.dtype)  # half modules: float32 here
+        re, im = cqt2019(y, kernels, cqt.lowpass, cqt.scale, cqt._schedule, cqt.center, cqt.pad_mode)
+        cos, sin = griffin_lim_phasors(re, im, prev_r, prev_i, self.momentum)
+        return cos, sin, re, im
 
     def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
         self.check_upstream(upstream)
@@ -411,6 +434,16 @@ class GriffinLimCQT(SpectrogramStep):
     def example_input(self, *leading: int, length: int = 16, seed: int = 0) -> Tensor:
         """The CQT magnitude (``length`` frames) of random noise, as ``cqt2019`` gives it."""
         return self.icqt.example_input(*leading, length=length, seed=seed).abs()
+
+
+@repeated_region
+def _compiled_griffin_lim_cqt_iteration(
+    module: GriffinLimCQT, mag: Tensor, cos: Tensor, sin: Tensor, prev_r: Tensor, prev_i: Tensor, samples: int
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """:meth:`GriffinLimCQT.iterate` as a region ``torch.compile`` compiles once (outputs contiguous, no aliases)."""
+    cos, sin, re, im = module.iterate(mag, cos, sin, prev_r, prev_i, samples)
+    contiguous = torch.contiguous_format  # the strides of every call's arguments alike: one compiled body
+    return cos.contiguous(), sin.contiguous(), re.clone(memory_format=contiguous), im.clone(memory_format=contiguous)
 
 
 @hookimpl

@@ -42,7 +42,7 @@ from torch import Tensor
 from nnaudio_core import hookimpl
 from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.functional.complex import exporting
+from nnaudio_core.functional.capture import compiling, exporting, repeated_region
 from nnaudio_core.functional.dtypes import dtype_max, is_half
 from nnaudio_core.functional.spectral import magnitude_power
 from nnaudio_core.functional.istft import (
@@ -417,13 +417,35 @@ class GriffinLim(SpectrogramStep):
         previous_real = torch.zeros_like(magnitude)
         previous_imag = torch.zeros_like(magnitude)
         envelope = self.istft.envelope(x.shape[2]).to(work)
+        if not torch.jit.is_scripting():
+            if compiling():  # one compiled iteration, reused: unrolled, 32 iterations took inductor minutes
+                cos = cos.expand_as(magnitude).contiguous()  # every call's arguments alike: one region
+                sin = sin.expand_as(magnitude).contiguous()
+                for _ in range(self.n_iter):
+                    cos, sin, previous_real, previous_imag = _compiled_griffin_lim_iteration(
+                        self, magnitude, cos, sin, previous_real, previous_imag, envelope, batch, dtype
+                    )
+                return self.istft.synthesise_parts(magnitude * cos, magnitude * sin, length, envelope).to(dtype)
         for _ in range(self.n_iter):
-            inverse = self.istft.synthesise_parts(magnitude * cos, magnitude * sin, None, envelope)
-            real, imag = self.stft.compute_parts(inverse.to(dtype), batch)
-            real, imag = real.to(work), imag.to(work)
-            cos, sin = griffin_lim_phasors(real, imag, previous_real, previous_imag, self.momentum)
-            previous_real, previous_imag = real, imag
+            cos, sin, previous_real, previous_imag = self.iterate(
+                magnitude, cos, sin, previous_real, previous_imag, envelope, batch, dtype
+            )
         return self.istft.synthesise_parts(magnitude * cos, magnitude * sin, length, envelope).to(dtype)
+
+    def iterate(
+        self, magnitude: Tensor, cos: Tensor, sin: Tensor, previous_real: Tensor, previous_imag: Tensor,
+        envelope: Tensor, batch: Batch, dtype: torch.dtype,
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """One fast Griffin-Lim iteration: the new phasors ``(cos, sin)`` and the STFT parts they come from.
+
+        ``magnitude``, the phasors and the previous STFT parts ``(N, freq_bins, frames)`` are in
+        the working dtype; ``dtype`` is the module's (what the inner STFT takes).
+        """
+        inverse = self.istft.synthesise_parts(magnitude * cos, magnitude * sin, None, envelope)
+        real, imag = self.stft.compute_parts(inverse.to(dtype), batch)
+        real, imag = real.to(magnitude.dtype), imag.to(magnitude.dtype)
+        cos, sin = griffin_lim_phasors(real, imag, previous_real, previous_imag, self.momentum)
+        return cos, sin, real, imag
 
     def check_upstream(self, upstream: SignalInfo | None) -> SignalInfo | None:
         upstream = super().check_upstream(upstream)  # the kind and the rows
@@ -445,6 +467,18 @@ class GriffinLim(SpectrogramStep):
         """``|X| ** power`` of the complex example of :meth:`ISTFT.example_input`."""
         spec = self.istft.example_input(*leading, length=length, seed=seed).abs()
         return spec if self.power == 1.0 else spec**self.power
+
+
+@repeated_region
+def _compiled_griffin_lim_iteration(
+    module: GriffinLim, magnitude: Tensor, cos: Tensor, sin: Tensor, previous_real: Tensor, previous_imag: Tensor,
+    envelope: Tensor, batch: Batch, dtype: torch.dtype,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """:meth:`GriffinLim.iterate` as a region ``torch.compile`` compiles once (outputs contiguous, no aliases)."""
+    cos, sin, real, imag = module.iterate(magnitude, cos, sin, previous_real, previous_imag, envelope, batch, dtype)
+    contiguous = torch.contiguous_format  # the strides of every call's arguments alike: one compiled body
+    real, imag = real.clone(memory_format=contiguous), imag.clone(memory_format=contiguous)
+    return cos.contiguous(), sin.contiguous(), real, imag
 
 
 class InverseMel(SpectrogramStep):

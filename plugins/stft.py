@@ -15,7 +15,7 @@ from torch import Tensor
 from nnaudio_core import hookimpl
 from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
-from nnaudio_core.functional.complex import exporting
+from nnaudio_core.functional.capture import exporting
 from nnaudio_core.functional.stft import OUTPUT_FORMATS, format_complex, format_pair, pad_frames, stft_conv, stft_fft
 from nnaudio_core.kernels.fourier import FREQ_SCALES, fourier_bins, fourier_kernels, stft_window
 from nnaudio_core.kernels.windows import window_problem

@@ -117,3 +117,37 @@ def test_a_saved_conv_stft_does_not_carry_its_frozen_kernels():
     loaded = torch.load(buffer, weights_only=True)
     x = torch.randn(4000)
     torch.testing.assert_close(loaded(x), stft(x))
+
+
+#: Iterative transforms whose loop body torch.compile compiles once (functional.capture.repeated_region),
+#: with a configuration and the number of region calls it makes (one per iteration).
+ITERATED_REGIONS = {
+    "griffin_lim": ({"n_fft": 16, "hop_length": 4, "n_iter": 6}, 6),
+    "inverse_mel": ({"sr": 8000, "n_fft": 32, "n_mels": 8, "n_iter": 7}, 7),
+    "icqt": ({"sr": 8000, "fmin": 300.0, "n_bins": 12, "bins_per_octave": 6, "hop_length": 32, "n_iter": 4}, 4),
+    "griffin_lim_cqt": ({"sr": 8000, "fmin": 300.0, "n_bins": 12, "bins_per_octave": 6, "hop_length": 32,
+                         "n_iter": 5, "icqt_iter": 0}, 5),
+}
+
+
+@pytest.mark.skipif(not hasattr(torch.compiler, "nested_compile_region"), reason="torch < 2.8: loops unroll")
+@pytest.mark.parametrize("name", sorted(ITERATED_REGIONS))
+def test_compile_traces_one_iteration_and_reuses_it(name):
+    """Unrolled, 200 NNLS steps and 32 Griffin-Lim iterations took inductor over 5 minutes (issue 11)."""
+    params, calls = ITERATED_REGIONS[name]
+    module = get_transform(name)(**params)
+    x = module.example_input(2, length=12, seed=3)
+    graphs = []
+
+    def record(gm, example_inputs):
+        graphs.append(gm)
+        return gm.forward
+
+    with torch.no_grad():
+        expected = module(x)
+        got = torch.compile(module, backend=record, fullgraph=True)(x)
+    assert len(graphs) == 1
+    invocations = [n for n in graphs[0].graph.nodes if n.target is torch.ops.higher_order.invoke_subgraph]
+    assert len(invocations) == calls
+    assert len({n.args[1] for n in invocations}) == 1  # one traced body, called at every iteration
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6 * float(expected.abs().max()))

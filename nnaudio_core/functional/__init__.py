@@ -6,6 +6,9 @@ branches only on shapes and configuration, never on data values, and can be scri
 
 Complex pairs (:mod:`~nnaudio_core.functional.complex`)
     :func:`magnitude`, :func:`phase`
+Graph capture (:mod:`~nnaudio_core.functional.capture`)
+    ``exporting``, ``capturing``, ``compiling`` (which capture traces the code) and
+    ``repeated_region`` (a loop body ``torch.compile`` compiles once)
 Convolution (:mod:`~nnaudio_core.functional.conv`)
     :func:`strided_conv1d` (:data:`POLYPHASE_MIN_WORK`)
 Short-time Fourier transform (:mod:`~nnaudio_core.functional.stft`)

@@ -10,44 +10,7 @@ from torch import Tensor
 
 from .dtypes import dtype_tiny, is_half
 
-__all__ = ["capturing", "exporting", "magnitude", "phase"]
-
-
-def exporting() -> bool:
-    """Whether the code runs under ``torch.export`` (and so ``torch.onnx.export(dynamo=True)``).
-
-    ONNX has no complex tensors: paths that hold a complex intermediate switch to real and
-    imaginary parts while exporting (the same values). ``False`` in eager mode and TorchScript.
-
-    Examples
-    --------
-    >>> exporting()
-    False
-    """
-    if not torch.jit.is_scripting():
-        if torch.compiler.is_exporting():
-            return True
-    return False
-
-
-def capturing() -> bool:
-    """Whether the code is being captured as a graph with symbolic shapes: ``torch.export`` or ``torch.compile``.
-
-    Paths whose size arithmetic makes the shape solver work hard (slices with symbolic ends,
-    reshapes of symbolic lengths, Python loops of shifted additions) take a branch-free form
-    while capturing: the same values, a smaller graph and no guards to prove. For the inverse CQT
-    this cut inductor's first compile of a tiny configuration from 37 s to 6 s and its
-    dynamic-shape recompile from 66 s to 8 s. ``False`` in eager mode and TorchScript.
-
-    Examples
-    --------
-    >>> capturing()
-    False
-    """
-    if not torch.jit.is_scripting():
-        if torch.compiler.is_exporting() or torch.compiler.is_compiling():
-            return True
-    return False
+__all__ = ["magnitude", "phase"]
 
 
 def magnitude(real: Tensor, imag: Tensor) -> Tensor:

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from ..kernels.cqt import _check_int, _grid, cqt_conv_kernels, cqt_kernels
 from ..kernels.windows import WindowSpec, periodic_window
-from .complex import exporting
+from .capture import exporting
 from .conv import strided_conv1d
 from .cqt_common import cqt_frame_count, extend_signal, fit_length, kernel_geometry, octave_groups, scale_bins
 

@@ -20,7 +20,7 @@ from torch import Tensor
 from ..kernels.cqt import _check_int, cqt_conv_kernels
 from ..kernels.lowpass import decimation_lowpass, polyphase_bank
 from ..kernels.windows import WindowSpec
-from .complex import exporting
+from .capture import exporting
 from .cqt_common import cqt_frame_count, extend_signal, fit_length, kernel_geometry, octave_groups, scale_bins
 
 __all__ = ["CQT2019Plan", "CQT2019Schedule", "cqt2019", "cqt2019_plan", "level_lengths", "subsample_kernels"]

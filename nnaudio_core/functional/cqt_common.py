@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..kernels.cqt import _check_int, _grid, cqt_frequencies, cqt_lengths
-from .complex import exporting
+from .capture import exporting
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 

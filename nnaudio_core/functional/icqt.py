@@ -39,7 +39,7 @@ from torch import Tensor
 
 from ..kernels.cqt import _check_int, _check_norm, cqt_frequencies, cqt_lengths
 from ..kernels.windows import WindowSpec, periodic_window, validate_window
-from .complex import capturing
+from .capture import capturing, compiling, repeated_region
 from .cqt2019 import CQT2019Schedule, cqt2019, level_lengths
 from .cqt_common import extension_index
 from .dtypes import dtype_eps, dtype_tiny, is_half
@@ -415,6 +415,7 @@ def icqt(
     n_iter: int = 0,
     center: bool = True,
     pad_mode: str = "reflect",
+    reuse_steps: bool = True,
 ) -> Tensor:
     """Inverse CQT: the one-shot inverse, refined by ``n_iter`` conjugate-gradient steps.
 
@@ -442,6 +443,11 @@ def icqt(
         Output samples.
     n_iter : int
         Refinement steps (0: the one-shot inverse).
+    reuse_steps : bool
+        Under ``torch.compile``, compile one refinement step and reuse it (a
+        :func:`~nnaudio_core.functional.capture.repeated_region`); ``False`` unrolls them, as a
+        caller that is itself such a region needs (inductor does not take one inside another).
+        No effect elsewhere.
 
     Returns
     -------
@@ -484,20 +490,60 @@ def icqt(
         # bank leaves most of the signal space in A's null space) and run off to inf within a few steps
         floor = rr * (100.0 * dtype_eps(real.dtype)) ** 2
         active = rr > tiny
-        for _ in range(n_iter):
-            q = _normal(p, d, kernels, lowpass, scale, schedule, length, center, pad_mode)
-            pq = _dot(p, q)
-            active = active & (rr > floor) & (pq > tiny)
-            alpha = torch.where(active, rr / torch.where(pq > tiny, pq, torch.ones_like(pq)), torch.zeros_like(pq))
-            y = y + alpha * p
-            r = r - alpha * q
-            rr_new = _dot(r, r)
-            beta = torch.where(active, rr_new / torch.where(rr > tiny, rr, torch.ones_like(rr)),
-                               torch.zeros_like(rr))
-            p = r + beta * p
-            rr = torch.where(active, rr_new, rr)
+        compiled = False
+        if not torch.jit.is_scripting():
+            if reuse_steps and compiling():  # one compiled step, reused: each step is a CQT and its transpose
+                compiled = True
+                p = r.clone()  # one tensor as two arguments of the region would alias them
+                for _ in range(n_iter):
+                    y, r, p, rr, active = _compiled_refinement_step(
+                        y, r, p, rr, active, floor, d, kernels, lowpass, scale, schedule, length, center, pad_mode
+                    )
+        if not compiled:
+            for _ in range(n_iter):
+                y, r, p, rr, active = _refinement_step(
+                    y, r, p, rr, active, floor, d, kernels, lowpass, scale, schedule, length, center, pad_mode
+                )
         y = y * level
     return y.to(out_dtype)
+
+
+def _refinement_step(
+    y: Tensor,
+    r: Tensor,
+    p: Tensor,
+    rr: Tensor,
+    active: Tensor,
+    floor: Tensor,
+    d: Tensor,
+    kernels: list[Tensor],
+    lowpass: Tensor,
+    scale: Tensor | None,
+    schedule: CQT2019Schedule,
+    length: int,
+    center: bool,
+    pad_mode: str,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """One conjugate-gradient step of :func:`icqt`'s refinement: the new ``(y, r, p, |r|^2, active)``.
+
+    ``y`` the estimate, ``r`` its residual, ``p`` the search direction, ``rr = |r|^2`` per row,
+    ``active`` the rows still stepping and ``floor`` their residual floor (all per row of the batch).
+    """
+    tiny = dtype_tiny(y.dtype)
+    q = _normal(p, d, kernels, lowpass, scale, schedule, length, center, pad_mode)
+    pq = _dot(p, q)
+    active = active & (rr > floor) & (pq > tiny)
+    alpha = torch.where(active, rr / torch.where(pq > tiny, pq, torch.ones_like(pq)), torch.zeros_like(pq))
+    y = y + alpha * p
+    r = r - alpha * q
+    rr_new = _dot(r, r)
+    beta = torch.where(active, rr_new / torch.where(rr > tiny, rr, torch.ones_like(rr)), torch.zeros_like(rr))
+    p = r + beta * p
+    rr = torch.where(active, rr_new, rr)
+    return y, r, p, rr, active
+
+
+_compiled_refinement_step = repeated_region(_refinement_step)
 
 
 def _normal(

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .capture import compiling, repeated_region
 from .dtypes import dtype_tiny, is_half
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "istft_fft",
     "inverse_envelope",
     "nnls_projected_gradient",
+    "nnls_step",
     "overlap_add",
     "trim_signal",
     "window_envelope",
@@ -303,6 +305,9 @@ def nnls_projected_gradient(
     (True, True)
     """
     current = start.clamp(min=0)
+    if not torch.jit.is_scripting():
+        if compiling():  # one compiled step, reused: unrolled, 200 steps took inductor minutes
+            return _nnls_compiled_steps(basis, target, current, step, n_iter)
     momentum_point = current
     t = 1.0
     for _ in range(n_iter):
@@ -312,4 +317,41 @@ def nnls_projected_gradient(
         momentum_point = following + ((t - 1.0) / t_next) * (following - current)
         current = following
         t = t_next
+    return current
+
+
+def nnls_step(
+    basis: Tensor, target: Tensor, step: Tensor, current: Tensor, momentum_point: Tensor, t: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
+    """One step of :func:`nnls_projected_gradient` with the FISTA sequence ``t`` as a tensor.
+
+    Returns the new iterate, the new extrapolated point and ``t`` of the next step (start from
+    ``current = momentum_point`` and ``t = 1``). The loop of :func:`nnls_projected_gradient`
+    in one function of tensors only, so that ``torch.compile`` compiles it once
+    (:func:`~nnaudio_core.functional.capture.repeated_region`).
+
+    Examples
+    --------
+    >>> basis = torch.tensor([[1.0, 1.0]])
+    >>> s, point, t = nnls_step(basis, torch.tensor([[[2.0]]]), torch.tensor(0.5), torch.zeros(1, 2, 1),
+    ...                         torch.zeros(1, 2, 1), torch.tensor(1.0, dtype=torch.float64))
+    >>> s.flatten(), float(t)
+    (tensor([1., 1.]), 1.618033988749895)
+    """
+    gradient = torch.matmul(basis.transpose(0, 1), torch.matmul(basis, momentum_point) - target)
+    following = (momentum_point - step * gradient).clamp(min=0)
+    t_next = (1.0 + torch.sqrt(1.0 + 4.0 * t * t)) / 2.0
+    extrapolated = following + ((t - 1.0) / t_next).to(following.dtype) * (following - current)
+    return following, extrapolated, t_next
+
+
+_nnls_step_region = repeated_region(nnls_step)
+
+
+def _nnls_compiled_steps(basis: Tensor, target: Tensor, start: Tensor, step: Tensor, n_iter: int) -> Tensor:
+    """:func:`nnls_projected_gradient`'s loop under ``torch.compile``: the same steps, one compiled region."""
+    current, momentum_point = start, start.clone()  # one tensor as two arguments would alias them
+    t = torch.ones((), dtype=torch.float64, device=start.device)
+    for _ in range(n_iter):
+        current, momentum_point, t = _nnls_step_region(basis, target, step, current, momentum_point, t)
     return current

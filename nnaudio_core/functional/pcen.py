@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .complex import exporting
+from .capture import exporting
 from .dtypes import dtype_max, dtype_tiny, is_half
 
 __all__ = ["BLOCK", "LEVELS", "exponential_smoothing", "linear_recurrence", "max_filter_freq", "pcen"]
