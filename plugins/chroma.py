@@ -34,6 +34,7 @@ from nnaudio_core import KernelTransform, hookimpl
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.chroma import normalize_frames, threshold_below
 from nnaudio_core.functional.dtypes import dtype_max, dtype_tiny, is_half
+from nnaudio_core.functional.spectral import apply_filterbank
 from nnaudio_core.kernels.chroma import C1_HZ, chroma_filterbank, cq_to_chroma
 from nnaudio_core.kernels.cqt import max_cqt_bins
 from nnaudio_core.kinds import FEATURES, MAGNITUDE, POWER, SignalInfo
@@ -192,10 +193,7 @@ class Chroma(SpectrogramStep):
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
         w = self.chroma_basis
-        if x.dim() >= 2 and x.stride(-2) == 1 and x.stride(-1) != 1:  # frames-major memory (torch.stft's layout)
-            raw = x.transpose(-1, -2).matmul(w.t()).transpose(-1, -2)
-        else:
-            raw = w.matmul(x)
+        raw = apply_filterbank(w, x)  # in the orientation of x's memory (and export-safe)
         largest = dtype_max(raw.dtype)  # a sum of huge values overflows: inf / inf would be NaN
         raw = raw.clamp(-largest, largest)
         # silence as a gradient-safe magnitude (every input value sqrt(tiny)) folds to at most this: zero

@@ -44,7 +44,7 @@ from nnaudio_core.budget import check_memory
 from nnaudio_core.errors import ParameterError
 from nnaudio_core.functional.capture import compiling, exporting, repeated_region
 from nnaudio_core.functional.dtypes import dtype_max, is_half
-from nnaudio_core.functional.spectral import magnitude_power
+from nnaudio_core.functional.spectral import apply_filterbank, magnitude_power
 from nnaudio_core.functional.istft import (
     griffin_lim_phases,
     griffin_lim_phasors,
@@ -565,7 +565,7 @@ class InverseMel(SpectrogramStep):
         if self.learns_basis:  # a trained basis may have any sign: Gershgorin's bound |B^T B| 1 still majorises
             curvature = torch.matmul(basis.transpose(0, 1), basis).abs().sum(dim=1, keepdim=True)
         step = torch.where(curvature > 0, 1.0 / curvature.clamp(min=1e-30), torch.zeros_like(curvature))
-        start = torch.matmul(pinv, x)
+        start = apply_filterbank(pinv, x)
         return nnls_projected_gradient(basis, x, start, step, self.n_iter).to(dtype)
 
     def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
@@ -650,7 +650,7 @@ class MFCCToMel(SpectrogramStep):
         return f"n_mfcc={self.config['n_mfcc']}: set n_mfcc to the MFCC's"
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
-        db = torch.matmul(self.idct_basis, x)
+        db = apply_filterbank(self.idct_basis, x)
         # the largest finite power of the dtype instead of inf (the decibels of a huge input)
         largest = math.log10(dtype_max(db.dtype)) - 0.001
         return torch.pow(10.0, (db * 0.1 + self.log_ref).clamp(max=largest))

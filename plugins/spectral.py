@@ -298,7 +298,7 @@ class DCT(SpectrogramStep):
         return f"n_bands={self.config['n_bands']}: set n_bands to the mel step's n_mels"
 
     def compute(self, x: Tensor, batch: Batch) -> Tensor:
-        return torch.matmul(self.dct_basis, x)
+        return apply_filterbank(self.dct_basis, x)
 
     def output_info(self, upstream: SignalInfo | None = None) -> SignalInfo:
         return self.passthrough_info(upstream, FEATURES, frequencies=None, axes=("coefficient", "frames"))

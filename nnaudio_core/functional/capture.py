@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Callable, TypeVar
 
 import torch
+from torch import Tensor
 
-__all__ = ["capturing", "compiling", "exporting", "repeated_region"]
+__all__ = ["capturing", "compiling", "exporting", "repeated_region", "reshape_symbolic"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -90,3 +91,25 @@ def repeated_region(fn: F) -> F:
     """
     mark = getattr(torch.compiler, "nested_compile_region", None)
     return fn if mark is None else mark(fn)
+
+
+def reshape_symbolic(x: Tensor, shape: list[int]) -> Tensor:
+    """``x.reshape(shape)``, by a route that torch.export can follow for symbolic sizes.
+
+    Merging or splitting dimensions whose sizes are symbolic (a dynamic batch, a block count of a
+    dynamic length) makes torch 2.9's exporter guard on divisibilities it cannot prove, e.g.
+    ``(n + 2) mod (9 n + 18) != 0``, and fail the export. While exporting, the tensor is made
+    contiguous, flattened and reshaped to ``(-1, shape[-1])``, which need no such guard, and then
+    split to ``shape``. Outside export (and under TorchScript) it is ``x.reshape(shape)``.
+    ``shape[-1]`` must be given (not ``-1``).
+
+    Examples
+    --------
+    >>> reshape_symbolic(torch.arange(6), [2, 3])
+    tensor([[0, 1, 2],
+            [3, 4, 5]])
+    """
+    if not torch.jit.is_scripting():
+        if exporting():
+            return x.contiguous().reshape(-1).reshape(-1, shape[-1]).reshape(shape)
+    return x.reshape(shape)

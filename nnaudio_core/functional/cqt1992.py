@@ -19,11 +19,12 @@ from typing import NamedTuple
 import numpy as np
 import scipy.fft
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..kernels.cqt import _check_int, _grid, cqt_conv_kernels, cqt_kernels
 from ..kernels.windows import WindowSpec, periodic_window
-from .capture import exporting
+from .capture import exporting, reshape_symbolic
 from .conv import strided_conv1d
 from .cqt_common import cqt_frame_count, extend_signal, fit_length, kernel_geometry, octave_groups, scale_bins
 
@@ -374,7 +375,10 @@ def cqt1992_fft(
         imags.append(fit_length(im, frames))
     for weight, offset in zip(conv_kernels, schedule.conv_offsets):  # noqa: B905 (TorchScript has no strict=)
         n = weight.shape[0] // 2
-        out = fit_length(strided_conv1d(xp[:, offset:].unsqueeze(1), weight.to(xp.dtype), hop_length), frames)
+        # while exporting, a crop that makes a new tensor: the memory format of a sliced view's convolution
+        # depends on whether the (dynamic) batch is 1, and torch 2.9 guards on it
+        source = F.pad(xp, [-offset, 0]) if exporting() else xp[:, offset:]
+        out = fit_length(strided_conv1d(source.unsqueeze(1), weight.to(xp.dtype), hop_length), frames)
         reals.append(out[:, :n])
         imags.append(out[:, n:])
     real, imag = scale_bins(torch.cat(reals, 1), torch.cat(imags, 1), scale)
@@ -412,7 +416,7 @@ def _block_frames_real(blocks: Tensor, fft_kernels: list[Tensor], fft_bins: list
     ``(Fb, P)`` cosine and sine matrices.
     """
     batch = blocks.shape[0]
-    spec = torch.view_as_real(torch.fft.rfft(blocks)).reshape(-1, n_fft // 2 + 1, 2)  # (BN, bins, 2)
+    spec = reshape_symbolic(torch.view_as_real(torch.fft.rfft(blocks)), [-1, n_fft // 2 + 1, 2])  # (BN, bins, 2)
     p = n_fft // hop_length
     folded_re: list[Tensor] = []
     folded_im: list[Tensor] = []
@@ -421,8 +425,8 @@ def _block_frames_real(blocks: Tensor, fft_kernels: list[Tensor], fft_bins: list
         negative = bins > n_fft // 2
         g = spec.index_select(1, torch.where(negative, n_fft - bins, bins))
         sign = torch.where(negative, -1.0, 1.0).to(g.dtype)
-        g_re = g[..., 0].reshape(-1, p, rows).transpose(0, 1)  # (P, BN, R)
-        g_im = (g[..., 1] * sign).reshape(-1, p, rows).transpose(0, 1)
+        g_re = reshape_symbolic(g[..., 0], [-1, p, rows]).transpose(0, 1)  # (P, BN, R)
+        g_im = reshape_symbolic(g[..., 1] * sign, [-1, p, rows]).transpose(0, 1)
         k = kern.to(g.dtype)
         k_re, k_im = k[..., 0], k[..., 1]  # (P, R, n)
         folded_re.append(torch.bmm(g_re, k_re) - torch.bmm(g_im, k_im))
@@ -438,6 +442,8 @@ def _block_frames_real(blocks: Tensor, fft_kernels: list[Tensor], fft_bins: list
     cos, sin = cos.expand(z_re.shape[0], -1, -1), sin.expand(z_re.shape[0], -1, -1)
     y_re = (torch.bmm(cos, z_re) - torch.bmm(sin, z_im)).transpose(0, 1)  # (Fb, BN, n)
     y_im = (torch.bmm(sin, z_re) + torch.bmm(cos, z_im)).transpose(0, 1)
-    y_re = y_re.reshape(frames_per_block, batch, -1, n_low).permute(1, 3, 2, 0).reshape(batch, n_low, -1)
-    y_im = y_im.reshape(frames_per_block, batch, -1, n_low).permute(1, 3, 2, 0).reshape(batch, n_low, -1)
+    y_re = reshape_symbolic(y_re, [frames_per_block, batch, -1, n_low]).permute(1, 3, 2, 0)
+    y_im = reshape_symbolic(y_im, [frames_per_block, batch, -1, n_low]).permute(1, 3, 2, 0)
+    y_re = reshape_symbolic(y_re, [batch, n_low, y_re.shape[2] * frames_per_block])
+    y_im = reshape_symbolic(y_im, [batch, n_low, y_im.shape[2] * frames_per_block])
     return y_re, y_im

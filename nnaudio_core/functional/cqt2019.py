@@ -302,7 +302,7 @@ def _decimate(x: Tensor, bank: Tensor) -> Tensor:
         # one stride-2 correlation with the first row (the taps): torch.export cannot merge the
         # bank's (blocks, M) output dims of symbolic size; level_lengths leaves room for both decimators
         return F.conv1d(x.unsqueeze(1), bank[:1], stride=2)[:, 0]
-    outputs = bank.shape[0]
+    outputs = int(bank.shape[0])  # a constant (the bank is fixed): torch 2.9's tracer rejects a traced size as a stride
     y = F.conv1d(x.unsqueeze(1), bank, stride=2 * outputs)  # (batch, M, blocks)
     return y.transpose(1, 2).reshape(x.shape[0], -1)
 

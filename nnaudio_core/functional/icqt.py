@@ -342,7 +342,7 @@ def _interpolate(x: Tensor, bank: Tensor, length: int) -> Tensor:
     if capturing():
         return F.pad(F.conv_transpose1d(x.unsqueeze(1), bank[:1], stride=2)[:, 0],
                      [0, length - (2 * x.shape[-1] - 2 + bank.shape[-1])])
-    outputs = bank.shape[0]
+    outputs = int(bank.shape[0])  # a constant (the bank is fixed): torch 2.9's tracer rejects a traced size as a stride
     return overlap_add(x.reshape(x.shape[0], -1, outputs).transpose(1, 2), bank, 2 * outputs, length)
 
 

@@ -20,6 +20,7 @@ from torch import Tensor
 
 from .capture import compiling, repeated_region
 from .dtypes import dtype_tiny, is_half
+from .spectral import apply_filterbank
 
 __all__ = [
     "griffin_lim_phases",
@@ -311,7 +312,8 @@ def nnls_projected_gradient(
     momentum_point = current
     t = 1.0
     for _ in range(n_iter):
-        gradient = torch.matmul(basis.transpose(0, 1), torch.matmul(basis, momentum_point) - target)
+        # apply_filterbank: torch 2.9 cannot export a 2-D @ 3-D matmul with a dynamic batch
+        gradient = apply_filterbank(basis.transpose(0, 1), apply_filterbank(basis, momentum_point) - target)
         following = (momentum_point - step * gradient).clamp(min=0)
         t_next = (1.0 + (1.0 + 4.0 * t * t) ** 0.5) / 2.0
         momentum_point = following + ((t - 1.0) / t_next) * (following - current)

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .capture import exporting
+from .capture import exporting, reshape_symbolic
 from .dtypes import dtype_max, dtype_tiny, is_half
 
 __all__ = ["BLOCK", "LEVELS", "exponential_smoothing", "linear_recurrence", "max_filter_freq", "pcen"]
@@ -73,9 +73,9 @@ def _blocks(u: Tensor, log_a: Tensor, block: int) -> tuple[Tensor, Tensor]:
     count = frames // block + 2
     padded = F.pad(u, [0, count * block - frames])
     per_k = channels // log_a.shape[0]
-    grouped = padded.reshape(log_a.shape[0], per_k * rows * count, block)  # one matrix per coefficient
+    grouped = reshape_symbolic(padded, [log_a.shape[0], per_k * rows * count, block])  # one matrix per coefficient
     local = torch.bmm(grouped, _toeplitz(log_a, block).transpose(-1, -2))
-    local = local.reshape(channels, rows, count, block)
+    local = reshape_symbolic(local, [channels, rows, count, block])
     return local, local[..., block - 1]
 
 
@@ -141,7 +141,8 @@ def linear_recurrence(u: Tensor, log_a: Tensor, initial: Tensor, block: int = BL
     lag = index.unsqueeze(1) - index.unsqueeze(0)
     dense = _powers(level_log_a, lag.clamp(min=0))
     dense = torch.where(lag >= 0, dense, torch.zeros_like(dense))        # (K, count, count)
-    y = torch.bmm(level_input.reshape(count_k, -1, count), dense.transpose(-1, -2)).reshape(channels, rows, count)
+    y = torch.bmm(reshape_symbolic(level_input, [count_k, -1, count]), dense.transpose(-1, -2))
+    y = reshape_symbolic(y, [channels, rows, count])
     y = y + _powers(level_log_a, index + 1).unsqueeze(1) * initial        # (K, 1, count) * (C, N, 1)
     for level in range(levels - 1, -1, -1):
         local = locals_[level]
@@ -149,9 +150,9 @@ def linear_recurrence(u: Tensor, log_a: Tensor, initial: Tensor, block: int = BL
         before = torch.cat([initial, y], dim=-1)[..., : local.shape[2]].unsqueeze(-1)  # (C, N, blocks, 1)
         steps = _powers(log_steps[level], torch.arange(1, block + 1, device=u.device))  # (K, block)
         # local += before * a ** (j + 1), in place as one batched outer product (no temporaries)
-        flat = local.reshape(count_k, -1, block)
-        flat.baddbmm_(before.reshape(count_k, -1, 1).to(flat.dtype), steps.unsqueeze(1).to(flat.dtype))
-        y = _leading(local.reshape(channels, rows, local.shape[2] * block), lengths[level])
+        flat = reshape_symbolic(local, [count_k, -1, block])
+        flat.baddbmm_(reshape_symbolic(before, [count_k, -1, 1]).to(flat.dtype), steps.unsqueeze(1).to(flat.dtype))
+        y = _leading(reshape_symbolic(flat, [channels, rows, local.shape[2] * block]), lengths[level])
     return y.transpose(0, 1).contiguous()
 
 

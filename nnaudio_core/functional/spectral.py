@@ -15,6 +15,7 @@ import math
 import torch
 from torch import Tensor
 
+from .capture import exporting
 from .dtypes import dtype_max, dtype_tiny
 
 REF_CHOICES = ("max",)
@@ -193,6 +194,13 @@ def apply_filterbank(weights: Tensor, spec: Tensor, blocks: list[tuple[int, int,
     tensor([[2., 2., 2.],
             [2., 2., 2.]])
     """
+    if exporting():
+        # One product of contiguous rows, (..., frames, freq) @ weights.T, which matmul folds into a
+        # single 2-D product: torch 2.9 decomposes the other forms (2-D @ N-D, or strided rows) by
+        # broadcasting, which guards the batch size != 1 and so fails a dynamic batch dimension.
+        # The blocks only skip zeros, so the full product has the same value.
+        rows = spec.transpose(-1, -2).contiguous()
+        return torch.matmul(rows, weights.t()).transpose(-1, -2).contiguous()
     frames_major = spec.dim() >= 2 and spec.stride(-2) == 1 and spec.stride(-1) != 1
     if blocks is None or len(blocks) < 2:
         if frames_major:
